@@ -1,0 +1,91 @@
+// Opens the database named by a URL: `sqlite:<path>` (the embedded default; `sqlite::memory:` for a throwaway)
+// or `mysql://user:pass@host:port/db` (MySQL or MariaDB, the seeds' database).
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, MysqlDialect, SqliteDialect } from 'kysely';
+import { createPool } from 'mysql2';
+import { ShopflowError } from '../errors.ts';
+import type { DB } from './schema.ts';
+
+export type Dialect = 'sqlite' | 'mysql';
+
+export interface Database {
+  db: Kysely<DB>;
+  dialect: Dialect;
+  /** the raw better-sqlite3 handle (SQLite only): bulk paths and backups use it directly */
+  sqlite?: SQLite.Database;
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  sqliteSynchronous?: 'FULL' | 'NORMAL';
+  pool?: number;
+}
+
+export function parseMysqlUrl(url: string) {
+  const u = new URL(url.replace(/^mariadb:/, 'mysql:'));
+  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  if (!database) throw new ShopflowError('config', `database URL ${maskUrl(url)} names no database (mysql://user@host/db)`);
+  return {
+    host: u.hostname || '127.0.0.1',
+    port: u.port ? Number(u.port) : 3306,
+    user: decodeURIComponent(u.username || 'root'),
+    password: decodeURIComponent(u.password),
+    database,
+  };
+}
+
+export function maskUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):([^@]*)@/, '//$1:***@');
+}
+
+export async function connect(url: string, opts: ConnectOptions = {}): Promise<Database> {
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length);
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const sqlite = new SQLite(file);
+    sqlite.pragma('journal_mode = WAL');
+    // FULL by default: an acknowledged commit survives power loss (NORMAL may lose the last ones).
+    sqlite.pragma(`synchronous = ${opts.sqliteSynchronous ?? 'FULL'}`);
+    sqlite.pragma('busy_timeout = 10000');
+    sqlite.pragma('foreign_keys = ON');
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+    return {
+      db,
+      dialect: 'sqlite',
+      sqlite,
+      url,
+      close: async () => {
+        await db.destroy();
+      },
+    };
+  }
+  if (url.startsWith('mysql://') || url.startsWith('mariadb://')) {
+    const c = parseMysqlUrl(url);
+    const pool = createPool({
+      ...c,
+      connectionLimit: opts.pool ?? 10,
+      // SUM() and DECIMAL come back as numbers; every amount is an integer well inside 2^53.
+      decimalNumbers: true,
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      dateStrings: true,
+      timezone: 'Z',
+      charset: 'utf8mb4',
+      flags: ['+LOCAL_FILES'],
+      multipleStatements: false,
+    });
+    const db = new Kysely<DB>({ dialect: new MysqlDialect({ pool }) });
+    return {
+      db,
+      dialect: 'mysql',
+      url,
+      close: async () => {
+        await db.destroy();
+      },
+    };
+  }
+  throw new ShopflowError('config', `unsupported database URL ${maskUrl(url)}: use sqlite:<file> or mysql://…`);
+}

@@ -1,0 +1,373 @@
+// Table types for Kysely. Money columns end in `_cents` (integer cents), quantities in `_milli` (integer
+// thousandths of a unit or of a kilogram). Timestamps are ISO-8601 UTC strings (`2026-11-24T19:36:18.123Z`) and
+// business dates `YYYY-MM-DD` strings, so that both databases store, compare and sort them the same way.
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export type StoreKind = 'file' | 'selfservice';
+export type ProductUnit = 'UN' | 'KG';
+
+export interface StoresTable {
+  id: Generated<number>;
+  code: string;
+  name: string;
+  kind: StoreKind;
+  city: string | null;
+  timezone: string;
+  /** HH:MM local time after which the day's file is due and the daily reports run */
+  closing_time: string;
+  /** JSON of the in-store scale label profile (see src/domain/scale-label.ts), null when none */
+  scale_profile: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ProductsTable {
+  id: Generated<number>;
+  sku: string;
+  ean: string | null;
+  name: string;
+  category: string | null;
+  unit: ProductUnit;
+  price_cents: number;
+  supplier: string | null;
+  pack_size_milli: number;
+  lead_time_days: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface StockBalancesTable {
+  store_id: number;
+  product_id: number;
+  on_hand_milli: number;
+  reorder_point_milli: number | null;
+  target_level_milli: number | null;
+  updated_at: string;
+}
+
+export type MovementKind =
+  | 'sale' // a sales-file line (or a file's aggregate for one product)
+  | 'return'
+  | 'checkout'
+  | 'void'
+  | 'receipt'
+  | 'count'
+  | 'adjustment'
+  | 'transfer_in'
+  | 'transfer_out'
+  | 'reversal'; // undoing the movements of a replaced sales file
+
+export interface StockMovementsTable {
+  id: Generated<number>;
+  store_id: number;
+  product_id: number;
+  kind: MovementKind;
+  delta_milli: number;
+  /** what caused it, unique per movement: `file:12:sku:4`, `checkout:88:line:1`, `count:…` */
+  ref: string;
+  reason: string | null;
+  actor: string | null;
+  created_at: string;
+}
+
+export interface SalesLinesTable {
+  id: Generated<number>;
+  store_id: number;
+  business_date: string;
+  source: 'file' | 'checkout';
+  file_id: number | null;
+  checkout_id: number | null;
+  receipt_id: string;
+  line_no: number;
+  sold_at: string | null;
+  /** 0–23, local hour of the sale when known */
+  hour: number | null;
+  product_id: number;
+  quantity_milli: number;
+  unit_price_cents: number;
+  discount_cents: number;
+  total_cents: number;
+  payment_method: string | null;
+}
+
+/** Daily roll-up per store, day and product: what period queries read instead of sales lines. */
+export interface SalesDailyTable {
+  store_id: number;
+  business_date: string;
+  product_id: number;
+  quantity_milli: number;
+  revenue_cents: number;
+  lines: number;
+  tickets: number;
+}
+
+/** Daily roll-up per store and day: tickets can't be summed from the per-product rows, so they live here. */
+export interface SalesDailyStoreTable {
+  store_id: number;
+  business_date: string;
+  quantity_milli: number;
+  revenue_cents: number;
+  lines: number;
+  tickets: number;
+}
+
+export interface SalesDailyPaymentTable {
+  store_id: number;
+  business_date: string;
+  payment_method: string;
+  revenue_cents: number;
+  tickets: number;
+}
+
+export type FileStatus = 'received' | 'processing' | 'loaded' | 'replaced' | 'duplicate' | 'failed' | 'superseded';
+
+export interface IngestFilesTable {
+  id: Generated<number>;
+  /** sha256 of bucket, key and version: a stable unique id for one object version (keys can be long) */
+  object_ref: string;
+  bucket: string;
+  object_key: string;
+  version_id: string;
+  sequencer: string | null;
+  checksum: string | null;
+  size_bytes: number | null;
+  store_code: string | null;
+  business_date: string | null;
+  status: FileStatus;
+  rows_total: number;
+  rows_loaded: number;
+  rows_rejected: number;
+  reason: string | null;
+  /** id of the file whose content this one repeats (duplicate) or that replaced it (superseded) */
+  related_file_id: number | null;
+  warnings: string | null;
+  received_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+}
+
+export interface IngestRejectionsTable {
+  id: Generated<number>;
+  file_id: number;
+  line: number;
+  column_name: string;
+  value: string;
+  reason: string;
+}
+
+/** The file whose sales currently count for a store and business day. Switching it is the atomic replace. */
+export interface StoreDaysTable {
+  store_id: number;
+  business_date: string;
+  file_id: number;
+  checksum: string;
+  updated_at: string;
+}
+
+export type EventStatus = 'pending' | 'leased' | 'done' | 'dead';
+
+export interface EventsTable {
+  id: Generated<number>;
+  /** which handler takes it: `ingest`, `alerts`, … */
+  topic: string;
+  /** the same object version never queues twice */
+  dedupe_key: string;
+  payload: string;
+  status: EventStatus;
+  attempts: number;
+  max_attempts: number;
+  available_at: string;
+  leased_until: string | null;
+  lease_owner: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SchedulerRunsTable {
+  job: string;
+  /** the scheduled instant (UTC ISO) this run is for: a job fires once per slot, whatever restarts happen */
+  slot: string;
+  started_at: string;
+  finished_at: string | null;
+  error: string | null;
+}
+
+export type Role = 'admin' | 'manager' | 'clerk';
+
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  display_name: string | null;
+  email: string | null;
+  phone: string | null;
+  password_hash: string;
+  role: Role;
+  disabled: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface UserStoresTable {
+  user_id: number;
+  store_id: number;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  user_id: number;
+  csrf_token: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  token_hash: string;
+  store_id: number;
+  purpose: 'upload' | 'kiosk';
+  label: string | null;
+  created_by: string | null;
+  created_at: string;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+export interface IdempotencyKeysTable {
+  scope: string;
+  idem_key: string;
+  request_hash: string;
+  status_code: number | null;
+  response: string | null;
+  created_at: string;
+}
+
+export interface CheckoutsTable {
+  id: Generated<number>;
+  store_id: number;
+  business_date: string;
+  receipt_id: string;
+  payment_method: string;
+  total_cents: number;
+  status: 'completed' | 'voided';
+  actor: string | null;
+  created_at: string;
+  voided_at: string | null;
+}
+
+export type AlertKind = 'low_stock' | 'negative_stock' | 'missing_file' | 'failed_file' | 'dead_event' | 'ops';
+
+export interface AlertsTable {
+  id: Generated<number>;
+  kind: AlertKind;
+  store_id: number | null;
+  product_id: number | null;
+  severity: 'info' | 'warning' | 'critical';
+  status: 'open' | 'resolved';
+  /** set while open to `kind:store:product`: a unique index keeps one open alert per subject */
+  open_key: string | null;
+  message: string;
+  details: string | null;
+  raised_at: string;
+  resolved_at: string | null;
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+  snoozed_until: string | null;
+}
+
+export interface AlertDeliveriesTable {
+  id: Generated<number>;
+  alert_id: number;
+  channel: 'email' | 'sms' | 'webhook';
+  recipient: string;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  last_error: string | null;
+  created_at: string;
+  sent_at: string | null;
+}
+
+export interface RestockOrdersTable {
+  id: Generated<number>;
+  store_id: number;
+  supplier: string;
+  status: 'draft' | 'approved' | 'issued' | 'partially_received' | 'closed' | 'cancelled';
+  /** set while the order is open (draft/approved/issued/partially_received): one open order per store+supplier */
+  open_key: string | null;
+  document_key: string | null;
+  created_at: string;
+  approved_by: string | null;
+  approved_at: string | null;
+  issued_at: string | null;
+  closed_at: string | null;
+}
+
+export interface RestockOrderLinesTable {
+  id: Generated<number>;
+  order_id: number;
+  product_id: number;
+  quantity_milli: number;
+  received_milli: number;
+  /** JSON: the figures that produced the quantity */
+  rationale: string;
+}
+
+export interface ReportsTable {
+  id: Generated<number>;
+  kind: string;
+  store_id: number | null;
+  date_from: string;
+  date_to: string;
+  format: 'csv' | 'pdf';
+  bucket: string;
+  object_key: string;
+  created_by: string | null;
+  created_at: string;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  store_id: number | null;
+  details: string | null;
+}
+
+export interface DB {
+  stores: StoresTable;
+  products: ProductsTable;
+  stock_balances: StockBalancesTable;
+  stock_movements: StockMovementsTable;
+  sales_lines: SalesLinesTable;
+  sales_daily: SalesDailyTable;
+  sales_daily_store: SalesDailyStoreTable;
+  sales_daily_payment: SalesDailyPaymentTable;
+  ingest_files: IngestFilesTable;
+  ingest_rejections: IngestRejectionsTable;
+  store_days: StoreDaysTable;
+  events: EventsTable;
+  scheduler_runs: SchedulerRunsTable;
+  users: UsersTable;
+  user_stores: UserStoresTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  idempotency_keys: IdempotencyKeysTable;
+  checkouts: CheckoutsTable;
+  alerts: AlertsTable;
+  alert_deliveries: AlertDeliveriesTable;
+  restock_orders: RestockOrdersTable;
+  restock_order_lines: RestockOrderLinesTable;
+  reports: ReportsTable;
+  audit_log: AuditLogTable;
+}
+
+export type Store = Selectable<StoresTable>;
+export type NewStore = Insertable<StoresTable>;
+export type Product = Selectable<ProductsTable>;
+export type NewProduct = Insertable<ProductsTable>;
+export type ProductUpdate = Updateable<ProductsTable>;
+export type IngestFile = Selectable<IngestFilesTable>;
+export type EventRow = Selectable<EventsTable>;

@@ -1,0 +1,65 @@
+// Business dates (`YYYY-MM-DD`) and times as stores write them.
+
+export function isValidIsoDate(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (mo < 1 || mo > 12 || d < 1) return false;
+  return d <= new Date(Date.UTC(y, mo, 0)).getUTCDate();
+}
+
+/** `YYYY-MM-DD` or `DD/MM/YYYY` → `YYYY-MM-DD`, or undefined. */
+export function parseBusinessDate(text: string): string | undefined {
+  const s = text.trim();
+  let iso: string | undefined;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(s)) iso = s;
+  else {
+    const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(s);
+    if (m) iso = `${m[3]}-${m[2]!.padStart(2, '0')}-${m[1]!.padStart(2, '0')}`;
+  }
+  return iso && isValidIsoDate(iso) ? iso : undefined;
+}
+
+export interface ParsedTime {
+  /** the date part when the value carried one */
+  date?: string;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+/** `HH:MM[:SS]`, ISO 8601 date-time (`2024-05-01T14:03:00[Z|±hh:mm]`), or `DD/MM/YYYY HH:MM[:SS]`. */
+export function parseSoldAt(text: string): ParsedTime | undefined {
+  const s = text.trim();
+  let m = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(s);
+  if (m) return time(undefined, m[1]!, m[2]!, m[3]);
+  m = /^(\d{4}-\d{2}-\d{2})[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(s);
+  if (m) return time(parseBusinessDate(m[1]!) ?? 'bad', m[2]!, m[3]!, m[4]);
+  m = /^(\d{1,2}\/\d{1,2}\/\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(s);
+  if (m) return time(parseBusinessDate(m[1]!) ?? 'bad', m[2]!, m[3]!, m[4]);
+  return undefined;
+}
+
+function time(date: string | undefined, h: string, mi: string, se: string | undefined): ParsedTime | undefined {
+  if (date === 'bad') return undefined;
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = se === undefined ? 0 : Number(se);
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  return { ...(date ? { date } : {}), hour, minute, second };
+}
+
+export function addDays(iso: string, days: number): string {
+  const d = new Date(`${iso}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+}
+
+/** Today's date in a time zone, as `YYYY-MM-DD`. */
+export function todayIn(timeZone: string, now = new Date()): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+}
