@@ -96,7 +96,7 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('product_id', refType, notNull)
     .addColumn('quantity_milli', 'bigint', notNull)
     .addColumn('revenue_cents', 'bigint', notNull)
-    .addColumn('lines', 'integer', notNull)
+    .addColumn('line_count', 'integer', notNull)
     .addColumn('tickets', 'integer', notNull)
     .addPrimaryKeyConstraint('sales_daily_pk', ['store_id', 'business_date', 'product_id'])
     .execute();
@@ -107,7 +107,7 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('business_date', day, notNull)
     .addColumn('quantity_milli', 'bigint', notNull)
     .addColumn('revenue_cents', 'bigint', notNull)
-    .addColumn('lines', 'integer', notNull)
+    .addColumn('line_count', 'integer', notNull)
     .addColumn('tickets', 'integer', notNull)
     .addPrimaryKeyConstraint('sales_daily_store_pk', ['store_id', 'business_date'])
     .execute();
@@ -117,9 +117,20 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('store_id', refType, notNull)
     .addColumn('business_date', day, notNull)
     .addColumn('payment_method', 'varchar(16)', notNull)
+    .addColumn('quantity_milli', 'bigint', notNull)
     .addColumn('revenue_cents', 'bigint', notNull)
     .addColumn('tickets', 'integer', notNull)
     .addPrimaryKeyConstraint('sales_daily_payment_pk', ['store_id', 'business_date', 'payment_method'])
+    .execute();
+
+  await table('sales_daily_category')
+    .addColumn('store_id', refType, notNull)
+    .addColumn('business_date', day, notNull)
+    .addColumn('category', 'varchar(120)', notNull)
+    .addColumn('quantity_milli', 'bigint', notNull)
+    .addColumn('revenue_cents', 'bigint', notNull)
+    .addColumn('tickets', 'integer', notNull)
+    .addPrimaryKeyConstraint('sales_daily_category_pk', ['store_id', 'business_date', 'category'])
     .execute();
 
   await withId(table('ingest_files'))
@@ -128,6 +139,7 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('object_key', 'varchar(1024)', notNull)
     .addColumn('version_id', 'varchar(128)', notNull)
     .addColumn('sequencer', 'varchar(64)')
+    .addColumn('upload_order', 'varchar(100)')
     .addColumn('checksum', 'char(64)')
     .addColumn('size_bytes', 'bigint')
     .addColumn('store_code', 'varchar(32)')
@@ -165,6 +177,7 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('business_date', day, notNull)
     .addColumn('file_id', refType, notNull)
     .addColumn('checksum', 'char(64)', notNull)
+    .addColumn('upload_order', 'varchar(100)', notNull)
     .addColumn('updated_at', ts, notNull)
     .addPrimaryKeyConstraint('store_days_pk', ['store_id', 'business_date'])
     .execute();
@@ -184,6 +197,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('updated_at', ts, notNull)
     .execute();
   await db.schema.createIndex('events_status').on('events').columns(['status', 'available_at']).execute();
+  // finds the leases of crashed workers without scanning the done events
+  await db.schema.createIndex('events_lease').on('events').columns(['status', 'leased_until']).execute();
 
   await table('scheduler_runs')
     .addColumn('job', 'varchar(64)', notNull)
