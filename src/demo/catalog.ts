@@ -1,0 +1,371 @@
+// The vocabulary demo data is drawn from: Brazilian cities, store names, a supermarket assortment with believable
+// prices, fictional brands and suppliers. Names carry accents on purpose (Pão, Açúcar, Maçã), and a few carry a
+// comma or double quotes, so every generated file exercises encodings and CSV quoting.
+
+export interface City {
+  name: string;
+  /** two-digit IBGE state code, the `cUF` of an NFC-e access key */
+  uf: number;
+  timezone: string;
+  weight: number;
+}
+
+export const CITIES: readonly City[] = [
+  { name: 'São Paulo', uf: 35, timezone: 'America/Sao_Paulo', weight: 20 },
+  { name: 'Campinas', uf: 35, timezone: 'America/Sao_Paulo', weight: 8 },
+  { name: 'Santos', uf: 35, timezone: 'America/Sao_Paulo', weight: 5 },
+  { name: 'Ribeirão Preto', uf: 35, timezone: 'America/Sao_Paulo', weight: 5 },
+  { name: 'Sorocaba', uf: 35, timezone: 'America/Sao_Paulo', weight: 4 },
+  { name: 'São José dos Campos', uf: 35, timezone: 'America/Sao_Paulo', weight: 4 },
+  { name: 'Rio de Janeiro', uf: 33, timezone: 'America/Sao_Paulo', weight: 10 },
+  { name: 'Niterói', uf: 33, timezone: 'America/Sao_Paulo', weight: 4 },
+  { name: 'Belo Horizonte', uf: 31, timezone: 'America/Sao_Paulo', weight: 8 },
+  { name: 'Uberlândia', uf: 31, timezone: 'America/Sao_Paulo', weight: 3 },
+  { name: 'Curitiba', uf: 41, timezone: 'America/Sao_Paulo', weight: 6 },
+  { name: 'Londrina', uf: 41, timezone: 'America/Sao_Paulo', weight: 3 },
+  { name: 'Florianópolis', uf: 42, timezone: 'America/Sao_Paulo', weight: 3 },
+  { name: 'Joinville', uf: 42, timezone: 'America/Sao_Paulo', weight: 3 },
+  { name: 'Porto Alegre', uf: 43, timezone: 'America/Sao_Paulo', weight: 5 },
+  { name: 'Goiânia', uf: 52, timezone: 'America/Sao_Paulo', weight: 4 },
+  { name: 'Brasília', uf: 53, timezone: 'America/Sao_Paulo', weight: 5 },
+  { name: 'Recife', uf: 26, timezone: 'America/Recife', weight: 3 },
+  { name: 'Jaboatão dos Guararapes', uf: 26, timezone: 'America/Recife', weight: 1 },
+  { name: 'Manaus', uf: 13, timezone: 'America/Manaus', weight: 3 },
+];
+
+export const NEIGHBOURHOODS: readonly string[] = [
+  'Centro',
+  'Jardim América',
+  'Vila Nova',
+  'Boa Vista',
+  'Bela Vista',
+  'Santa Cecília',
+  'São José',
+  'Alvorada',
+  'Primavera',
+  'Liberdade',
+  'Jardim Botânico',
+  'Vila Mariana',
+  'Santo Antônio',
+  'Parque das Nações',
+  'Cidade Nova',
+];
+
+export type Unit = 'UN' | 'KG';
+
+/** [name, unit, price in cents per unit or per kg] */
+export type ItemTemplate = readonly [name: string, unit: Unit, priceCents: number];
+
+export interface CategoryTemplate {
+  category: string;
+  /** share of the generated assortment after the featured products */
+  weight: number;
+  suppliers: readonly string[];
+  brands: readonly string[];
+  leadTimeDays: readonly [min: number, max: number];
+  /** for `UN` items; weighed items are ordered by the kilo */
+  packSizes: readonly number[];
+  /** grams a customer typically takes of a weighed item */
+  grams?: readonly [min: number, max: number];
+  items: readonly ItemTemplate[];
+}
+
+export const CATEGORIES: readonly CategoryTemplate[] = [
+  {
+    category: 'Padaria',
+    weight: 5,
+    suppliers: ['Panificadora Trigo de Ouro Ltda', 'Moinho Bom Grão S.A.'],
+    brands: ['Trigo de Ouro', 'Vovó Zilda', 'Bom Grão', 'Da Casa'],
+    leadTimeDays: [1, 1],
+    packSizes: [6, 12],
+    grams: [100, 800],
+    items: [
+      ['Pão Francês', 'KG', 1699],
+      ['Pão de Queijo', 'KG', 4290],
+      ['Bolo de Fubá', 'KG', 2990],
+      ['Rosca Doce', 'KG', 2490],
+      ['Sonho de Creme', 'KG', 3890],
+      ['Pão de Forma Tradicional 500g', 'UN', 899],
+      ['Pão de Forma Integral 400g', 'UN', 1099],
+      ['Bisnaguinha 300g', 'UN', 799],
+      ['Torrada Tradicional 160g', 'UN', 649],
+      ['Bolo de Cenoura 400g', 'UN', 1490],
+      ['Panetone 400g', 'UN', 1990],
+    ],
+  },
+  {
+    category: 'Hortifruti',
+    weight: 7,
+    suppliers: ['Hortifruti Ceasa Comércio Ltda', 'Sítio Boa Esperança'],
+    brands: ['Boa Safra', 'Sítio Verde', 'Da Roça'],
+    leadTimeDays: [1, 2],
+    packSizes: [6, 12],
+    grams: [150, 2500],
+    items: [
+      ['Banana Prata', 'KG', 699],
+      ['Banana Nanica', 'KG', 549],
+      ['Maçã Gala', 'KG', 1099],
+      ['Maçã Fuji', 'KG', 1299],
+      ['Laranja Pera', 'KG', 449],
+      ['Limão Tahiti', 'KG', 599],
+      ['Mamão Formosa', 'KG', 799],
+      ['Manga Palmer', 'KG', 899],
+      ['Uva Niágara', 'KG', 1499],
+      ['Melancia', 'KG', 349],
+      ['Abacate', 'KG', 999],
+      ['Tomate Italiano', 'KG', 899],
+      ['Tomate Carmem', 'KG', 749],
+      ['Batata Inglesa', 'KG', 599],
+      ['Cebola', 'KG', 549],
+      ['Cenoura', 'KG', 499],
+      ['Chuchu', 'KG', 399],
+      ['Abobrinha Italiana', 'KG', 699],
+      ['Pimentão Verde', 'KG', 899],
+      ['Mandioca', 'KG', 599],
+      ['Alho', 'KG', 2990],
+      ['Alface Crespa', 'UN', 349],
+      ['Couve Manteiga Maço', 'UN', 399],
+      ['Cheiro-Verde Maço', 'UN', 299],
+      ['Abacaxi Pérola', 'UN', 799],
+    ],
+  },
+  {
+    category: 'Açougue',
+    weight: 4,
+    suppliers: ['Frigorífico Boa Carne S.A.', 'Avícola São Benedito Ltda'],
+    brands: ['Boa Carne', 'São Benedito', 'Campo Nobre'],
+    leadTimeDays: [1, 2],
+    packSizes: [6, 12],
+    grams: [300, 2200],
+    items: [
+      ['Alcatra Bovina', 'KG', 4990],
+      ['Picanha Bovina', 'KG', 8990],
+      ['Patinho Moído', 'KG', 3990],
+      ['Contrafilé Bovino', 'KG', 5490],
+      ['Fraldinha Bovina', 'KG', 4490],
+      ['Costela Bovina', 'KG', 2990],
+      ['Coxa e Sobrecoxa de Frango', 'KG', 1390],
+      ['Peito de Frango', 'KG', 1990],
+      ['Linguiça Toscana', 'KG', 2290],
+      ['Pernil Suíno', 'KG', 2190],
+      ['Lombo Suíno', 'KG', 2890],
+      ['Carne Seca', 'KG', 5990],
+      ['Hambúrguer Bovino 672g', 'UN', 2490],
+    ],
+  },
+  {
+    category: 'Frios',
+    weight: 4,
+    suppliers: ['Laticínios Vale Verde Ltda', 'Frigorífico Boa Carne S.A.'],
+    brands: ['Vale Verde', 'Serra Azul', 'Campo Nobre'],
+    leadTimeDays: [2, 3],
+    packSizes: [6, 12],
+    grams: [100, 500],
+    items: [
+      ['Queijo Muçarela Fatiado', 'KG', 5490],
+      ['Queijo Prato Fatiado', 'KG', 5990],
+      ['Presunto Cozido Fatiado', 'KG', 3990],
+      ['Mortadela Fatiada', 'KG', 2490],
+      ['Salame Italiano', 'KG', 8990],
+      ['Peito de Peru Defumado', 'KG', 7490],
+      ['Salsicha Hot Dog 500g', 'UN', 1190],
+      ['Queijo Ralado Parmesão 50g', 'UN', 699],
+    ],
+  },
+  {
+    category: 'Laticínios',
+    weight: 9,
+    suppliers: ['Laticínios Vale Verde Ltda', 'Cooperativa Leite Bom'],
+    brands: ['Vale Verde', 'Leite Bom', 'Serra Azul', 'Fazenda Feliz'],
+    leadTimeDays: [2, 3],
+    packSizes: [6, 12, 24],
+    items: [
+      ['Leite Integral 1L', 'UN', 549],
+      ['Leite Desnatado 1L', 'UN', 579],
+      ['Leite Semidesnatado 1L', 'UN', 569],
+      ['Iogurte Natural 170g', 'UN', 329],
+      ['Iogurte de Morango 900g', 'UN', 1190],
+      ['Bebida Láctea Morango 1L', 'UN', 749],
+      ['Manteiga com Sal 200g', 'UN', 1490],
+      ['Margarina Cremosa 500g', 'UN', 899],
+      ['Requeijão Cremoso 200g', 'UN', 949],
+      ['Queijo Minas Frescal 500g', 'UN', 2290],
+      ['Creme de Leite 200g', 'UN', 399],
+      ['Leite Condensado 395g', 'UN', 749],
+    ],
+  },
+  {
+    category: 'Mercearia',
+    weight: 25,
+    suppliers: ['Distribuidora Aliança Ltda', 'Atacadista União Comércio S.A.', 'Cerealista Sul Ltda'],
+    brands: ['Primor', 'Boa Safra', 'Tio Zé', 'Nossa Terra', 'Ouro Fino', 'Estrela do Sul', 'Da Casa'],
+    leadTimeDays: [2, 5],
+    packSizes: [6, 12, 24],
+    items: [
+      ['Arroz Tipo 1 5kg', 'UN', 2790],
+      ['Arroz Tipo 1 1kg', 'UN', 649],
+      ['Arroz Integral 1kg', 'UN', 899],
+      ['Feijão Carioca 1kg', 'UN', 849],
+      ['Feijão Preto 1kg', 'UN', 899],
+      ['Açúcar Cristal 1kg', 'UN', 499],
+      ['Açúcar Refinado 1kg', 'UN', 549],
+      ['Café Torrado e Moído 500g', 'UN', 1890],
+      ['Óleo de Soja 900ml', 'UN', 749],
+      ['Azeite Extra Virgem 500ml', 'UN', 3490],
+      ['Macarrão Espaguete 500g', 'UN', 449],
+      ['Macarrão Parafuso 500g', 'UN', 479],
+      ['Farinha de Trigo 1kg', 'UN', 599],
+      ['Farinha de Mandioca 500g', 'UN', 549],
+      ['Fubá Mimoso 1kg', 'UN', 449],
+      ['Sal Refinado 1kg', 'UN', 249],
+      ['Molho de Tomate 340g', 'UN', 299],
+      ['Extrato de Tomate 190g', 'UN', 399],
+      ['Biscoito Cream Cracker 200g', 'UN', 449],
+      ['Biscoito Recheado Chocolate 140g', 'UN', 349],
+      ['Biscoito Maria 200g', 'UN', 399],
+      ['Achocolatado em Pó 400g', 'UN', 849],
+      ['Milho Verde em Conserva 200g', 'UN', 349],
+      ['Sardinha em Óleo 125g', 'UN', 549],
+      ['Atum Ralado 170g', 'UN', 899],
+      ['Maionese 500g', 'UN', 899],
+      ['Vinagre de Álcool 750ml', 'UN', 349],
+      ['Tempero Completo 300g', 'UN', 599],
+      ['Aveia em Flocos 250g', 'UN', 599],
+      ['Granola Tradicional 800g', 'UN', 1990],
+      ['Gelatina de Morango 20g', 'UN', 199],
+    ],
+  },
+  {
+    category: 'Bebidas',
+    weight: 14,
+    suppliers: ['Bebidas Rio Claro Ltda', 'Distribuidora de Bebidas Serra Grande'],
+    brands: ['Rio Claro', 'Serra Grande', 'Tropical', 'Fonte Pura', 'Bavária do Sul'],
+    leadTimeDays: [2, 4],
+    packSizes: [6, 12, 24],
+    items: [
+      ['Refrigerante Cola 2L', 'UN', 999],
+      ['Refrigerante Guaraná 2L', 'UN', 849],
+      ['Refrigerante Laranja Lata 350ml', 'UN', 399],
+      ['Água Mineral sem Gás 500ml', 'UN', 249],
+      ['Água Mineral com Gás 500ml', 'UN', 299],
+      ['Água Mineral 1,5L', 'UN', 399],
+      ['Suco de Uva Integral 1L', 'UN', 1290],
+      ['Suco de Laranja 1L', 'UN', 899],
+      ['Néctar de Pêssego 1L', 'UN', 699],
+      ['Chá Mate Limão 1,5L', 'UN', 649],
+      ['Cerveja Pilsen Lata 350ml', 'UN', 399],
+      ['Cerveja Puro Malte Long Neck 355ml', 'UN', 649],
+      ['Energético 250ml', 'UN', 899],
+      ['Isotônico Limão 500ml', 'UN', 599],
+      ['Água de Coco 1L', 'UN', 1190],
+      ['Vinho Tinto Seco 750ml', 'UN', 3990],
+    ],
+  },
+  {
+    category: 'Congelados',
+    weight: 6,
+    suppliers: ['Frigorífico Boa Carne S.A.', 'Congelados Polar Ltda'],
+    brands: ['Polar', 'Sabor da Vila', 'Campo Nobre'],
+    leadTimeDays: [2, 4],
+    packSizes: [6, 12],
+    items: [
+      ['Pizza Muçarela 460g', 'UN', 1790],
+      ['Lasanha à Bolonhesa 600g', 'UN', 1990],
+      ['Batata Pré-Frita 1,05kg', 'UN', 1890],
+      ['Pão de Queijo Congelado 1kg', 'UN', 2290],
+      ['Filé de Tilápia 500g', 'UN', 2990],
+      ['Sorvete Napolitano 2L', 'UN', 2490],
+      ['Nuggets de Frango 300g', 'UN', 1290],
+      ['Polpa de Fruta Açaí 400g', 'UN', 1490],
+    ],
+  },
+  {
+    category: 'Limpeza',
+    weight: 10,
+    suppliers: ['Limpeza Brilho Distribuidora Ltda', 'Química Lar Feliz S.A.'],
+    brands: ['Brilho', 'Lar Feliz', 'Limpinho', 'Cristal'],
+    leadTimeDays: [3, 5],
+    packSizes: [6, 12, 24],
+    items: [
+      ['Detergente Líquido Neutro 500ml', 'UN', 249],
+      ['Sabão em Pó 1kg', 'UN', 1490],
+      ['Sabão Líquido 3L', 'UN', 3490],
+      ['Água Sanitária 1L', 'UN', 449],
+      ['Amaciante Concentrado 500ml', 'UN', 1290],
+      ['Desinfetante Lavanda 2L', 'UN', 1190],
+      ['Limpador Multiuso 500ml', 'UN', 549],
+      ['Esponja Dupla Face c/ 3', 'UN', 499],
+      ['Sabão em Barra 5x200g', 'UN', 1190],
+      ['Saco de Lixo 50L c/ 10', 'UN', 799],
+      ['Papel Toalha c/ 2 Rolos', 'UN', 749],
+      ['Pano de Prato "Listrado" 45x70cm', 'UN', 899],
+      ['Álcool 70% 1L', 'UN', 999],
+    ],
+  },
+  {
+    category: 'Higiene',
+    weight: 10,
+    suppliers: ['Higiene & Cia Comercial Ltda', 'Distribuidora Aliança Ltda'],
+    brands: ['Suave Pele', 'Flor de Lis', 'Sorriso Branco', 'Bem-Estar'],
+    leadTimeDays: [3, 5],
+    packSizes: [6, 12, 24],
+    items: [
+      ['Papel Higiênico Folha Dupla 12 Rolos', 'UN', 2190],
+      ['Sabonete Erva-Doce 90g', 'UN', 299],
+      ['Creme Dental 90g', 'UN', 549],
+      ['Escova Dental Macia', 'UN', 899],
+      ['Fio Dental 50m', 'UN', 799],
+      ['Xampu Hidratação 350ml', 'UN', 1690],
+      ['Condicionador Hidratação 350ml', 'UN', 1790],
+      ['Desodorante Aerosol 150ml', 'UN', 1590],
+      ['Absorvente com Abas c/ 8', 'UN', 549],
+      ['Fralda Descartável M c/ 30', 'UN', 4990],
+      ['Aparelho de Barbear c/ 2', 'UN', 1290],
+      ['Lenço Umedecido c/ 50', 'UN', 999],
+    ],
+  },
+];
+
+/**
+ * The first products of every demo catalogue, in this order: the staples a Brazilian supermarket sells most, so a
+ * small demo looks right and they lead the popularity ranking. `noEan` marks goods weighed and labelled in store.
+ */
+export const FEATURED: readonly { category: string; name: string; noEan?: boolean }[] = [
+  { category: 'Padaria', name: 'Pão Francês', noEan: true },
+  { category: 'Laticínios', name: 'Leite Integral 1L' },
+  { category: 'Hortifruti', name: 'Banana Prata' },
+  { category: 'Bebidas', name: 'Refrigerante Cola 2L' },
+  { category: 'Mercearia', name: 'Açúcar Cristal 1kg' },
+  { category: 'Mercearia', name: 'Arroz Tipo 1 5kg' },
+  { category: 'Mercearia', name: 'Feijão Carioca 1kg' },
+  { category: 'Hortifruti', name: 'Maçã Gala' },
+  { category: 'Mercearia', name: 'Café Torrado e Moído 500g' },
+  { category: 'Hortifruti', name: 'Tomate Italiano' },
+  { category: 'Bebidas', name: 'Água Mineral sem Gás 500ml' },
+  { category: 'Bebidas', name: 'Cerveja Pilsen Lata 350ml' },
+  { category: 'Mercearia', name: 'Óleo de Soja 900ml' },
+  { category: 'Açougue', name: 'Alcatra Bovina', noEan: true },
+  { category: 'Higiene', name: 'Papel Higiênico Folha Dupla 12 Rolos' },
+  { category: 'Limpeza', name: 'Detergente Líquido Neutro 500ml' },
+  { category: 'Frios', name: 'Queijo Muçarela Fatiado' },
+  { category: 'Laticínios', name: 'Iogurte Natural 170g' },
+  { category: 'Padaria', name: 'Pão de Forma Tradicional 500g' },
+  { category: 'Bebidas', name: 'Chá Mate Limão 1,5L' },
+  { category: 'Limpeza', name: 'Pano de Prato "Listrado" 45x70cm' },
+  { category: 'Higiene', name: 'Sabonete Erva-Doce 90g' },
+];
+
+/** Lines of a brand that tell apart its repeated items in a large catalogue. */
+export const PRODUCT_LINES: readonly string[] = [
+  'Tradicional',
+  'Premium',
+  'Seleção Especial',
+  'Linha Verde',
+  'Embalagem Econômica',
+  'Edição Limitada',
+  'Leve Mais',
+  'Orgânico',
+];
+
+/** Qualifiers that tell apart repeated weighed items of a large catalogue (they carry no brand). */
+export const WEIGHED_QUALIFIERS: readonly string[] = ['Premium', 'Extra', 'Especial', 'Tipo A', 'Granel', 'da Casa'];
