@@ -30,7 +30,10 @@ const schema = z.object({
   SHOPFLOW_SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
   SHOPFLOW_DB_POOL: z.coerce.number().int().min(1).max(200).default(10),
   /** `local:<dir>` (default `<data dir>/buckets`) or `s3://` (buckets by name, optional endpoint below) */
-  SHOPFLOW_STORAGE: z.string().regex(/^(local:|s3:\/\/)/, 'must start with local: or s3://').optional(),
+  SHOPFLOW_STORAGE: z
+    .string()
+    .regex(/^(local:|s3:\/\/)/, 'must start with local: or s3://')
+    .optional(),
   SHOPFLOW_S3_ENDPOINT: z.string().url().optional(),
   SHOPFLOW_S3_REGION: z.string().default('us-east-1'),
   SHOPFLOW_S3_FORCE_PATH_STYLE: bool.default(false),
@@ -47,8 +50,22 @@ const schema = z.object({
   SHOPFLOW_MODE: z.enum(['local', 'aws']).default('local'),
   SHOPFLOW_DEMO: bool.default(true),
   SHOPFLOW_REJECT_THRESHOLD: z.coerce.number().min(0).max(1).default(0.05),
-  SHOPFLOW_MAX_FILE_BYTES: z.coerce.number().int().positive().default(50 * 1024 * 1024),
-  SHOPFLOW_MAX_RECORD_BYTES: z.coerce.number().int().positive().default(64 * 1024),
+  SHOPFLOW_MAX_FILE_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(50 * 1024 * 1024),
+  /** limit of a file's bytes once decompressed (.csv.gz), and of any file read by the ingest */
+  SHOPFLOW_MAX_EXPANDED_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024 * 1024),
+  SHOPFLOW_MAX_RECORD_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024),
   SHOPFLOW_EVENT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
   SHOPFLOW_EVENT_LEASE_SECONDS: z.coerce.number().int().min(1).default(300),
   SHOPFLOW_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
@@ -79,6 +96,7 @@ export interface Config {
   demo: boolean;
   rejectThreshold: number;
   maxFileBytes: number;
+  maxExpandedBytes: number;
   maxRecordBytes: number;
   events: { maxAttempts: number; leaseSeconds: number; concurrency: number };
   smtpUrl?: string;
@@ -126,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: e.SHOPFLOW_DEMO,
     rejectThreshold: e.SHOPFLOW_REJECT_THRESHOLD,
     maxFileBytes: e.SHOPFLOW_MAX_FILE_BYTES,
+    maxExpandedBytes: e.SHOPFLOW_MAX_EXPANDED_BYTES,
     maxRecordBytes: e.SHOPFLOW_MAX_RECORD_BYTES,
     events: {
       maxAttempts: e.SHOPFLOW_EVENT_MAX_ATTEMPTS,

@@ -2,7 +2,7 @@
 // or `mysql://user:pass@host:port/db` (MySQL or MariaDB, the seeds' database).
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import SQLite from 'better-sqlite3';
+import type SQLite from 'better-sqlite3';
 import { Kysely, MysqlDialect, SqliteDialect } from 'kysely';
 import { createPool } from 'mysql2';
 import { ShopflowError } from '../errors.ts';
@@ -27,7 +27,8 @@ export interface ConnectOptions {
 export function parseMysqlUrl(url: string) {
   const u = new URL(url.replace(/^mariadb:/, 'mysql:'));
   const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
-  if (!database) throw new ShopflowError('config', `database URL ${maskUrl(url)} names no database (mysql://user@host/db)`);
+  if (!database)
+    throw new ShopflowError('config', `database URL ${maskUrl(url)} names no database (mysql://user@host/db)`);
   return {
     host: u.hostname || '127.0.0.1',
     port: u.port ? Number(u.port) : 3306,
@@ -45,7 +46,9 @@ export async function connect(url: string, opts: ConnectOptions = {}): Promise<D
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    const sqlite = new SQLite(file);
+    // Loaded only for SQLite URLs: the Lambda bundles (MySQL only) do not ship the native module.
+    const { default: Driver } = await import('better-sqlite3');
+    const sqlite = new Driver(file);
     sqlite.pragma('journal_mode = WAL');
     // FULL by default: an acknowledged commit survives power loss (NORMAL may lose the last ones).
     sqlite.pragma(`synchronous = ${opts.sqliteSynchronous ?? 'FULL'}`);

@@ -19,9 +19,21 @@ for (const dialect of backends()) {
       const { db } = t.database;
       const now = nowIso();
       const base = { name: 'Pão', unit: 'UN' as const, price_cents: 150, created_at: now, updated_at: now };
-      await db.insertInto('products').values({ ...base, sku: 'abc' }).execute();
-      await db.insertInto('products').values({ ...base, sku: 'ABC' }).execute();
-      await assert.rejects(db.insertInto('products').values({ ...base, sku: 'abc' }).execute(), isUniqueViolation);
+      await db
+        .insertInto('products')
+        .values({ ...base, sku: 'abc' })
+        .execute();
+      await db
+        .insertInto('products')
+        .values({ ...base, sku: 'ABC' })
+        .execute();
+      await assert.rejects(
+        db
+          .insertInto('products')
+          .values({ ...base, sku: 'abc' })
+          .execute(),
+        isUniqueViolation,
+      );
       const names = await db.selectFrom('products').select('name').execute();
       assert.deepEqual(
         names.map((n) => n.name),

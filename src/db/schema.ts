@@ -14,7 +14,7 @@ export interface StoresTable {
   city: string | null;
   timezone: string;
   /** HH:MM local time after which the day's file is due and the daily reports run */
-  closing_time: string;
+  closing_time: Generated<string>;
   /** JSON of the in-store scale label profile (see src/domain/scale-label.ts), null when none */
   scale_profile: string | null;
   created_at: string;
@@ -30,8 +30,8 @@ export interface ProductsTable {
   unit: ProductUnit;
   price_cents: number;
   supplier: string | null;
-  pack_size_milli: number;
-  lead_time_days: number;
+  pack_size_milli: Generated<number>;
+  lead_time_days: Generated<number>;
   created_at: string;
   updated_at: string;
 }
@@ -39,7 +39,7 @@ export interface ProductsTable {
 export interface StockBalancesTable {
   store_id: number;
   product_id: number;
-  on_hand_milli: number;
+  on_hand_milli: Generated<number>;
   reorder_point_milli: number | null;
   target_level_milli: number | null;
   updated_at: string;
@@ -97,7 +97,7 @@ export interface SalesDailyTable {
   product_id: number;
   quantity_milli: number;
   revenue_cents: number;
-  lines: number;
+  line_count: number;
   tickets: number;
 }
 
@@ -107,7 +107,7 @@ export interface SalesDailyStoreTable {
   business_date: string;
   quantity_milli: number;
   revenue_cents: number;
-  lines: number;
+  line_count: number;
   tickets: number;
 }
 
@@ -115,6 +115,17 @@ export interface SalesDailyPaymentTable {
   store_id: number;
   business_date: string;
   payment_method: string;
+  quantity_milli: number;
+  revenue_cents: number;
+  tickets: number;
+}
+
+/** Per category, as the product's category was when the day was loaded; tickets are distinct receipts. */
+export interface SalesDailyCategoryTable {
+  store_id: number;
+  business_date: string;
+  category: string;
+  quantity_milli: number;
   revenue_cents: number;
   tickets: number;
 }
@@ -129,14 +140,16 @@ export interface IngestFilesTable {
   object_key: string;
   version_id: string;
   sequencer: string | null;
+  /** object time + sequencer: which of two uploads for the same store-day is newer, whatever order events come in */
+  upload_order: string | null;
   checksum: string | null;
   size_bytes: number | null;
   store_code: string | null;
   business_date: string | null;
   status: FileStatus;
-  rows_total: number;
-  rows_loaded: number;
-  rows_rejected: number;
+  rows_total: Generated<number>;
+  rows_loaded: Generated<number>;
+  rows_rejected: Generated<number>;
   reason: string | null;
   /** id of the file whose content this one repeats (duplicate) or that replaced it (superseded) */
   related_file_id: number | null;
@@ -162,6 +175,7 @@ export interface StoreDaysTable {
   business_date: string;
   file_id: number;
   checksum: string;
+  upload_order: string;
   updated_at: string;
 }
 
@@ -175,7 +189,7 @@ export interface EventsTable {
   dedupe_key: string;
   payload: string;
   status: EventStatus;
-  attempts: number;
+  attempts: Generated<number>;
   max_attempts: number;
   available_at: string;
   leased_until: string | null;
@@ -204,7 +218,7 @@ export interface UsersTable {
   phone: string | null;
   password_hash: string;
   role: Role;
-  disabled: number;
+  disabled: Generated<number>;
   created_at: string;
   updated_at: string;
 }
@@ -282,7 +296,7 @@ export interface AlertDeliveriesTable {
   channel: 'email' | 'sms' | 'webhook';
   recipient: string;
   status: 'pending' | 'sent' | 'failed';
-  attempts: number;
+  attempts: Generated<number>;
   last_error: string | null;
   created_at: string;
   sent_at: string | null;
@@ -308,7 +322,7 @@ export interface RestockOrderLinesTable {
   order_id: number;
   product_id: number;
   quantity_milli: number;
-  received_milli: number;
+  received_milli: Generated<number>;
   /** JSON: the figures that produced the quantity */
   rationale: string;
 }
@@ -345,6 +359,7 @@ export interface DB {
   sales_daily: SalesDailyTable;
   sales_daily_store: SalesDailyStoreTable;
   sales_daily_payment: SalesDailyPaymentTable;
+  sales_daily_category: SalesDailyCategoryTable;
   ingest_files: IngestFilesTable;
   ingest_rejections: IngestRejectionsTable;
   store_days: StoreDaysTable;

@@ -1,0 +1,105 @@
+// One measurement of the ingest benchmark, in a fresh process so that its peak RSS is its own.
+// argv: <mode> <file> <database url> [rows]
+//   pipeline      the whole ingest (bucket put → event → handler → database) of <file>
+//   naive-sqlite  one INSERT per row, each its own transaction (autocommit), first [rows] rows
+//   naive-mysql   the same on MySQL
+//   load-data     MySQL's LOAD DATA LOCAL INFILE of <file> into the import table
+import { createReadStream, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import SQLite from 'better-sqlite3';
+import { createConnection } from 'mysql2/promise';
+import pino from 'pino';
+import { openApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { parseMysqlUrl } from '../src/db/connect.ts';
+import { putSalesFile, waitForFile } from '../src/ingest/submit.ts';
+import { importProducts, importStores } from '../src/masterdata/import.ts';
+import { IMPORT_TABLE_COLUMNS } from './ingest-tables.ts';
+
+const [mode, file, url, rowsArg] = process.argv.slice(2) as [string, string, string, string | undefined];
+const result: Record<string, unknown> = { mode };
+
+async function* lines(limit: number) {
+  const rl = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
+  let n = -1;
+  for await (const line of rl) {
+    if (n++ < 0) continue;
+    if (n > limit) break;
+    yield line.split(',');
+  }
+  rl.close();
+}
+
+if (mode === 'pipeline') {
+  const dir = mkdtempSync(join(tmpdir(), 'shopflow-bench-'));
+  const config = loadConfig({
+    SHOPFLOW_DATABASE_URL: url,
+    SHOPFLOW_DATA_DIR: dir,
+    SHOPFLOW_STORAGE: `local:${join(dir, 'buckets')}`,
+    SHOPFLOW_DEMO: 'false',
+    SHOPFLOW_MAX_FILE_BYTES: String(4 * 1024 ** 3),
+    SHOPFLOW_MAX_EXPANDED_BYTES: String(4 * 1024 ** 3),
+    SHOPFLOW_EVENT_LEASE_SECONDS: '3600',
+    SHOPFLOW_SQLITE_SYNCHRONOUS: 'NORMAL',
+  });
+  const app = await openApp(config, { runtime: true, log: pino({ level: 'silent' }) });
+  const masterDir = process.env.BENCH_MASTER_DIR!;
+  if (!(await app.ctx.database.db.selectFrom('stores').select('id').limit(1).executeTakeFirst())) {
+    await importStores(app.ctx.database, readFileSync(join(masterDir, 'stores.csv')));
+    await importProducts(app.ctx.database, readFileSync(join(masterDir, 'products.csv')));
+  }
+  const date = process.env.BENCH_DATE ?? '2026-03-02';
+  const ref = await putSalesFile(app, {
+    bytes: readFileSync(file),
+    storeCode: 'S001',
+    businessDate: date,
+    fileName: 'bench.csv',
+  });
+  const t0 = process.hrtime.bigint();
+  const r = await waitForFile(app, ref, 3_600_000);
+  result.seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  result.rows = r.rowsLoaded;
+  result.status = r.status;
+  await app.close();
+} else if (mode === 'naive-sqlite') {
+  const limit = Number(rowsArg);
+  const db = new SQLite(url.slice('sqlite:'.length));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  const stmt = db.prepare(
+    `insert into sales_import (${IMPORT_TABLE_COLUMNS.join(',')}) values (${IMPORT_TABLE_COLUMNS.map(() => '?').join(',')})`,
+  );
+  const t0 = process.hrtime.bigint();
+  let n = 0;
+  for await (const f of lines(limit)) {
+    stmt.run(f.slice(0, IMPORT_TABLE_COLUMNS.length));
+    n++;
+  }
+  result.seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  result.rows = n;
+  db.close();
+} else if (mode === 'naive-mysql' || mode === 'load-data') {
+  const c = await createConnection({ ...parseMysqlUrl(url), infileStreamFactory: () => createReadStream(file) });
+  const t0 = process.hrtime.bigint();
+  let n = 0;
+  if (mode === 'load-data') {
+    const [r] = (await c.query(
+      `load data local infile 'bench.csv' into table sales_import fields terminated by ',' optionally enclosed by '"' lines terminated by '\\n' ignore 1 lines (${IMPORT_TABLE_COLUMNS.join(',')})`,
+    )) as unknown as [{ affectedRows: number }];
+    n = r.affectedRows;
+  } else {
+    const sql = `insert into sales_import (${IMPORT_TABLE_COLUMNS.join(',')}) values (${IMPORT_TABLE_COLUMNS.map(() => '?').join(',')})`;
+    for await (const f of lines(Number(rowsArg))) {
+      await c.execute(sql, f.slice(0, IMPORT_TABLE_COLUMNS.length));
+      n++;
+    }
+  }
+  result.seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  result.rows = n;
+  await c.end();
+}
+result.maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+process.stdout.write(`${JSON.stringify(result)}\n`);
+process.exit(0);

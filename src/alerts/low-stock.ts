@@ -1,0 +1,90 @@
+// Low-stock and negative-stock alerts follow the stock: one open alert per store and product while the condition
+// lasts (raising again changes nothing), resolved when stock recovers; a later drop opens a new one.
+import { sql } from 'kysely';
+import type { Tx } from '../db/tx.ts';
+import { nowIso } from '../db/tx.ts';
+import { stockState } from '../domain/stock-policy.ts';
+import { raiseAlert } from './raise.ts';
+
+export interface Evaluation {
+  raised: number[];
+  resolved: number;
+}
+
+/** Evaluates the given products of a store (all of them when `productIds` is omitted). */
+export async function evaluateStock(trx: Tx, storeId: number, productIds?: number[]): Promise<Evaluation> {
+  if (productIds && productIds.length === 0) return { raised: [], resolved: 0 };
+  let q = trx
+    .selectFrom('stock_balances as b')
+    .innerJoin('products as p', 'p.id', 'b.product_id')
+    .innerJoin('stores as s', 's.id', 'b.store_id')
+    .select([
+      'b.product_id',
+      'b.on_hand_milli',
+      'b.reorder_point_milli',
+      'b.target_level_milli',
+      'p.sku',
+      'p.name',
+      's.code',
+    ])
+    .where('b.store_id', '=', storeId);
+  if (productIds) q = q.where('b.product_id', 'in', productIds);
+  const rows = await q.execute();
+  const raised: number[] = [];
+  const now = nowIso();
+  const resolve: string[] = [];
+  for (const r of rows) {
+    const state = stockState(r.on_hand_milli, r.reorder_point_milli);
+    const lowKey = `low_stock:${storeId}:${r.product_id}`;
+    const negKey = `negative_stock:${storeId}:${r.product_id}`;
+    if (state === 'ok') {
+      resolve.push(lowKey, negKey);
+      continue;
+    }
+    if (state === 'negative') {
+      const id = await raiseAlert(trx, {
+        kind: 'negative_stock',
+        storeId,
+        productId: r.product_id,
+        severity: 'warning',
+        message: `${r.name} (${r.sku}) at store ${r.code} is below zero (${r.on_hand_milli / 1000}): a stock count is due`,
+        details: { onHand: r.on_hand_milli / 1000 },
+        openKey: negKey,
+      });
+      if (id) raised.push(id);
+    } else resolve.push(negKey);
+    if (r.reorder_point_milli !== null && r.on_hand_milli <= r.reorder_point_milli) {
+      const id = await raiseAlert(trx, {
+        kind: 'low_stock',
+        storeId,
+        productId: r.product_id,
+        severity: 'warning',
+        message: `${r.name} (${r.sku}) at store ${r.code} is low: ${r.on_hand_milli / 1000} on hand, reorder point ${r.reorder_point_milli / 1000}`,
+        details: {
+          onHand: r.on_hand_milli / 1000,
+          reorderPoint: r.reorder_point_milli / 1000,
+          targetLevel: r.target_level_milli === null ? null : r.target_level_milli / 1000,
+        },
+        openKey: lowKey,
+      });
+      if (id) raised.push(id);
+    }
+  }
+  let resolved = 0;
+  for (let i = 0; i < resolve.length; i += 500) {
+    const r = await trx
+      .updateTable('alerts')
+      .set({ status: 'resolved', resolved_at: now, open_key: null })
+      .where('open_key', 'in', resolve.slice(i, i + 500))
+      .executeTakeFirst();
+    resolved += Number(r.numUpdatedRows);
+  }
+  return { raised, resolved };
+}
+
+/** Products of a store that moved since a point, for evaluating only what changed. */
+export async function productsMovedSince(trx: Tx, storeId: number, sinceId: number): Promise<number[]> {
+  const rows = await sql<{ product_id: number }>`
+    select distinct product_id from stock_movements where store_id = ${storeId} and id > ${sinceId}`.execute(trx);
+  return rows.rows.map((r) => Number(r.product_id));
+}

@@ -1,0 +1,216 @@
+// The rules of one line of a daily sales file (../shared/formats/sales-file.md), as a pure function over the
+// row's text fields. The catalogue is passed in as lookups, so the rules run without I/O and are tested alone.
+import { parseBusinessDate, parseSoldAt } from './dates.ts';
+import { divRound, type NumberConvention, parseScaled } from './decimal.ts';
+import { isNoGtin, validateGtin } from './gtin.ts';
+import { type PaymentMethod, parsePaymentMethod } from './payment.ts';
+
+export const SALES_COLUMNS = [
+  { name: 'store_code', aliases: ['loja', 'codigo_loja'] },
+  { name: 'business_date', aliases: ['data', 'data_movimento'] },
+  { name: 'receipt_id', aliases: ['cupom', 'nota', 'transacao', 'chave_acesso'], required: true },
+  { name: 'line_no', aliases: ['item', 'sequencia'], required: true },
+  { name: 'sold_at', aliases: ['hora', 'data_hora'] },
+  { name: 'sku', aliases: ['codigo', 'codigo_produto'] },
+  { name: 'ean', aliases: ['gtin', 'codigo_barras', 'cean'] },
+  { name: 'description', aliases: ['descricao', 'produto'] },
+  { name: 'quantity', aliases: ['quantidade', 'qtd'], required: true, numeric: true },
+  { name: 'unit_price', aliases: ['preco_unitario', 'preco'], required: true, numeric: true },
+  { name: 'discount', aliases: ['desconto'], numeric: true },
+  { name: 'total', aliases: ['valor_total', 'valor'], required: true, numeric: true },
+  { name: 'payment_method', aliases: ['forma_pagamento', 'pagamento'] },
+] as const;
+
+export type SalesColumn = (typeof SALES_COLUMNS)[number]['name'];
+
+export interface CatalogueProduct {
+  id: number;
+  sku: string;
+  ean: string | null;
+  unit: 'UN' | 'KG';
+}
+
+export interface Catalogue {
+  bySku(sku: string): CatalogueProduct | undefined;
+  byEan(ean: string): CatalogueProduct | undefined;
+}
+
+export interface RowContext {
+  storeCode: string;
+  businessDate: string;
+  convention: NumberConvention;
+  catalogue: Catalogue;
+  /** column name → field index, for the columns the file has */
+  columns: Partial<Record<SalesColumn, number>>;
+}
+
+export interface SaleLine {
+  receiptId: string;
+  lineNo: number;
+  /** `HH:MM:SS` local time, or the ISO date-time as written */
+  soldAt: string | null;
+  hour: number | null;
+  productId: number;
+  quantityMilli: number;
+  unitPriceCents: number;
+  discountCents: number;
+  totalCents: number;
+  paymentMethod: PaymentMethod | null;
+}
+
+export interface Rejection {
+  column: string;
+  value: string;
+  reason: string;
+}
+
+export type RowResult = { ok: true; line: SaleLine } | { ok: false; rejection: Rejection };
+
+// Bounds keep quantity × price far inside 2^53, so the total check is exact integer arithmetic.
+const MAX_QUANTITY_MILLI = 100_000_000; // 100,000 units or kg on one line
+const MAX_PRICE_CENTS = 10_000_000; // 100,000.00 per unit
+
+const reject = (column: string, value: string, reason: string): RowResult => ({
+  ok: false,
+  rejection: { column, value, reason },
+});
+
+/** Validates and transforms one data row. The first broken rule is reported (one clear reason per row). */
+export function validateSaleRow(fields: string[], ctx: RowContext): RowResult {
+  const c = ctx.columns;
+  const get = (col: SalesColumn): string => {
+    const i = c[col];
+    return i === undefined ? '' : (fields[i] ?? '').trim();
+  };
+
+  const store = get('store_code');
+  if (store !== '' && store.toUpperCase() !== ctx.storeCode.toUpperCase()) {
+    return reject('store_code', store, `store ${store} is not the store of this file (${ctx.storeCode})`);
+  }
+  const dateText = get('business_date');
+  if (dateText !== '') {
+    const d = parseBusinessDate(dateText);
+    if (!d) return reject('business_date', dateText, 'is not a date (YYYY-MM-DD or DD/MM/YYYY)');
+    if (d !== ctx.businessDate) {
+      return reject('business_date', dateText, `date ${d} is not the business day of this file (${ctx.businessDate})`);
+    }
+  }
+  const receiptId = get('receipt_id');
+  if (receiptId === '') return reject('receipt_id', '', 'receipt id is missing');
+  if (receiptId.length > 64) return reject('receipt_id', receiptId, 'receipt id is longer than 64 characters');
+
+  const lineText = get('line_no');
+  if (!/^\d{1,9}$/.test(lineText) || Number(lineText) < 1) {
+    return reject('line_no', lineText, 'line number must be a whole number from 1');
+  }
+  const lineNo = Number(lineText);
+
+  let soldAt: string | null = null;
+  let hour: number | null = null;
+  const soldText = get('sold_at');
+  if (soldText !== '') {
+    const t = parseSoldAt(soldText);
+    if (!t) return reject('sold_at', soldText, 'is not a time (HH:MM[:SS], YYYY-MM-DDTHH:MM or DD/MM/YYYY HH:MM)');
+    hour = t.hour;
+    const hms = `${pad(t.hour)}:${pad(t.minute)}:${pad(t.second)}`;
+    soldAt = t.date ? `${t.date}T${hms}` : hms;
+  }
+
+  const sku = get('sku');
+  const eanText = get('ean');
+  let product: CatalogueProduct | undefined;
+  if (sku !== '') {
+    product = ctx.catalogue.bySku(sku);
+    if (!product) return reject('sku', sku, `product ${sku} is not in the catalogue`);
+  }
+  if (eanText !== '' && !isNoGtin(eanText)) {
+    const g = validateGtin(eanText);
+    if (!g.ok) return reject('ean', eanText, `barcode ${g.reason}`);
+    const byEan = ctx.catalogue.byEan(g.value);
+    if (product) {
+      if (byEan && byEan.id !== product.id) {
+        return reject('ean', eanText, `barcode belongs to product ${byEan.sku}, not to ${sku}`);
+      }
+    } else {
+      if (!byEan) return reject('ean', eanText, 'no product in the catalogue has this barcode');
+      product = byEan;
+    }
+  } else if (!product) {
+    if (isNoGtin(eanText)) return reject('sku', '', 'SEM GTIN needs a product code (sku)');
+    return reject('sku', '', 'product code (sku) or barcode (ean) is missing');
+  }
+
+  const qText = get('quantity');
+  const q = parseScaled(qText, ctx.convention, 3);
+  if (!q.ok) return reject('quantity', qText, `quantity ${q.reason}`);
+  if (q.value === 0) return reject('quantity', qText, 'quantity is zero');
+  if (Math.abs(q.value) > MAX_QUANTITY_MILLI) return reject('quantity', qText, 'quantity is implausibly large');
+  if (product.unit === 'UN' && q.value % 1000 !== 0) {
+    return reject('quantity', qText, `product ${product.sku} is sold by unit: quantity must be whole`);
+  }
+
+  const pText = get('unit_price');
+  const p = parseScaled(pText, ctx.convention, 2);
+  if (!p.ok) return reject('unit_price', pText, `unit price ${p.reason}`);
+  if (p.value < 0) return reject('unit_price', pText, 'unit price is negative');
+  if (p.value > MAX_PRICE_CENTS) return reject('unit_price', pText, 'unit price is implausibly large');
+
+  const dText = get('discount');
+  let discount = 0;
+  if (dText !== '') {
+    const d = parseScaled(dText, ctx.convention, 2);
+    if (!d.ok) return reject('discount', dText, `discount ${d.reason}`);
+    if (d.value < 0) return reject('discount', dText, 'discount is negative');
+    discount = d.value;
+  }
+
+  const tText = get('total');
+  const t = parseScaled(tText, ctx.convention, 2);
+  if (!t.ok) return reject('total', tText, `total ${t.reason}`);
+  const expected = expectedTotalCents(q.value, p.value, discount);
+  if (Math.abs(t.value - expected) > 1) {
+    return reject(
+      'total',
+      tText,
+      `total does not match quantity × unit price − discount (expected ${money(expected)})`,
+    );
+  }
+
+  let paymentMethod: PaymentMethod | null = null;
+  const payText = get('payment_method');
+  if (payText !== '') {
+    const pm = parsePaymentMethod(payText);
+    if (!pm)
+      return reject('payment_method', payText, 'unknown payment method (dinheiro, debito, credito, pix, vale, outros)');
+    paymentMethod = pm;
+  }
+
+  return {
+    ok: true,
+    line: {
+      receiptId,
+      lineNo,
+      soldAt,
+      hour,
+      productId: product.id,
+      quantityMilli: q.value,
+      unitPriceCents: p.value,
+      discountCents: discount,
+      totalCents: t.value,
+      paymentMethod,
+    },
+  };
+}
+
+/** round(quantity × unit price) − discount, to the cent, half away from zero. */
+export function expectedTotalCents(quantityMilli: number, unitPriceCents: number, discountCents: number): number {
+  return divRound(quantityMilli * unitPriceCents, 1000) - discountCents;
+}
+
+export function isTrailer(fields: string[]): boolean {
+  return (fields[0] ?? '').trim().toUpperCase() === 'TOTAL';
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+const money = (cents: number) =>
+  `${cents < 0 ? '-' : ''}${Math.floor(Math.abs(cents) / 100)}.${pad(Math.abs(cents) % 100)}`;

@@ -1,0 +1,581 @@
+// Loading one sales file, exactly once in effect. Everything that changes data for a store-day happens in ONE
+// transaction: the old file's sales and stock movements are reversed (when this file replaces it), the new lines
+// are inserted as they are parsed, stock moves, the daily roll-up is recomputed and `store_days` points at the new
+// file. A crash anywhere rolls the whole unit back and the redelivered event does it again; readers never see half
+// a day. Concurrent deliveries for one store serialize on the store row.
+import { sql } from 'kysely';
+import { evaluateStock } from '../alerts/low-stock.ts';
+import { raiseAlert } from '../alerts/raise.ts';
+import type { AppContext } from '../context.ts';
+import { type ColumnSpec, readTable } from '../csv/reader.ts';
+import { csvLine } from '../csv/write.ts';
+import type { Dialect } from '../db/connect.ts';
+import type { FileStatus, IngestFile } from '../db/schema.ts';
+import { inTransaction, isUniqueViolation, nowIso, type Tx } from '../db/tx.ts';
+import { parseScaled } from '../domain/decimal.ts';
+import {
+  type Catalogue,
+  isTrailer,
+  type Rejection,
+  type RowContext,
+  SALES_COLUMNS,
+  type SaleLine,
+  validateSaleRow,
+} from '../domain/sales-row.ts';
+import { ShopflowError } from '../errors.ts';
+import { applyMovements, type Movement } from '../inventory/ledger.ts';
+import { recomputeDailyRollup } from '../sales/rollup.ts';
+import { loadCatalogue } from './catalogue.ts';
+import { rejectedRowsKey, type SalesFileKey } from './key.ts';
+import { inspectSource, type ObjectRef, openText } from './source.ts';
+
+export interface RejectedRow extends Rejection {
+  line: number;
+}
+
+export interface IngestOutcome {
+  fileId: number;
+  status: FileStatus;
+  rowsTotal: number;
+  rowsLoaded: number;
+  rowsRejected: number;
+  reason?: string;
+}
+
+/** A reason that fails the file as a whole: nothing of it is loaded. */
+class FileRejected extends Error {
+  constructor(
+    readonly reason: string,
+    readonly counts: { total: number; rejected: number },
+    readonly sample: RejectedRow[],
+  ) {
+    super(reason);
+  }
+}
+
+const BATCH = 1000;
+const SALES_COLUMN_SPECS: ColumnSpec[] = SALES_COLUMNS.map((c) => ({ ...c, aliases: [...c.aliases] }));
+const KEEP_REJECTIONS_OF_FAILED_FILE = 1000;
+const MAX_VALUE_CHARS = 200;
+
+export interface LoadInput {
+  file: IngestFile;
+  key: SalesFileKey;
+  ref: ObjectRef;
+  storeId: number;
+  uploadOrder: string;
+}
+
+export async function loadSalesFile(ctx: AppContext, input: LoadInput): Promise<IngestOutcome> {
+  const { database, config, store } = ctx;
+  const { file, key, ref } = input;
+  const started = Date.now();
+
+  let facts: Awaited<ReturnType<typeof inspectSource>>;
+  try {
+    facts = await inspectSource(store, ref, key.gzip, config.maxExpandedBytes);
+  } catch (e) {
+    if (e instanceof ShopflowError && (e.kind === 'invalid_input' || e.kind === 'too_large')) {
+      return markFailed(ctx, file, e.message, { total: 0, rejected: 0 }, [], started);
+    }
+    throw e;
+  }
+  await database.db
+    .updateTable('ingest_files')
+    .set({
+      checksum: facts.checksum,
+      size_bytes: facts.bytes,
+      status: 'processing',
+      started_at: nowIso(),
+      upload_order: input.uploadOrder,
+    })
+    .where('id', '=', file.id)
+    .execute();
+
+  const catalogue = await loadCatalogue(database.db);
+  let rejectedForFile: RejectedRow[] = [];
+  try {
+    const outcome = await inTransaction(database, async (trx) => {
+      await lockStore(trx, database.dialect, input.storeId);
+      const current = await trx
+        .selectFrom('store_days')
+        .selectAll()
+        .where('store_id', '=', input.storeId)
+        .where('business_date', '=', key.businessDate)
+        .executeTakeFirst();
+      if (current?.file_id === file.id) {
+        // An earlier delivery of this very object committed: answer what it recorded.
+        const done = await trx
+          .selectFrom('ingest_files')
+          .selectAll()
+          .where('id', '=', file.id)
+          .executeTakeFirstOrThrow();
+        return outcomeOf(done);
+      }
+      if (current && current.checksum === facts.checksum) {
+        const same = await trx
+          .selectFrom('ingest_files')
+          .selectAll()
+          .where('id', '=', current.file_id)
+          .executeTakeFirstOrThrow();
+        return finish(trx, file.id, 'duplicate', started, {
+          rowsTotal: same.rows_total,
+          rowsLoaded: 0,
+          rowsRejected: 0,
+          related: current.file_id,
+          reason: `same content as file ${current.file_id} already loaded for ${key.storeCode} ${key.businessDate}`,
+        });
+      }
+      if (current && current.upload_order > input.uploadOrder) {
+        return finish(trx, file.id, 'superseded', started, {
+          rowsTotal: 0,
+          rowsLoaded: 0,
+          rowsRejected: 0,
+          related: current.file_id,
+          reason: `a newer file (${current.file_id}) was uploaded for ${key.storeCode} ${key.businessDate}`,
+        });
+      }
+      const reversed = current
+        ? await reverseFile(trx, database.dialect, input.storeId, key.businessDate, current.file_id, file.id)
+        : [];
+
+      const result = await streamRows(ctx, trx, input, facts.encoding, catalogue);
+      rejectedForFile = result.rejections;
+      await applyMovements(trx, database.dialect, result.movements);
+      await recomputeDailyRollup(trx, input.storeId, key.businessDate);
+      await evaluateStock(trx, input.storeId, [...new Set([...result.movements, ...reversed].map((m) => m.productId))]);
+      const now = nowIso();
+      if (current) {
+        await trx
+          .updateTable('store_days')
+          .set({ file_id: file.id, checksum: facts.checksum, upload_order: input.uploadOrder, updated_at: now })
+          .where('store_id', '=', input.storeId)
+          .where('business_date', '=', key.businessDate)
+          .execute();
+        await trx
+          .updateTable('ingest_files')
+          .set({ status: 'superseded', related_file_id: file.id })
+          .where('id', '=', current.file_id)
+          .execute();
+      } else {
+        await trx
+          .insertInto('store_days')
+          .values({
+            store_id: input.storeId,
+            business_date: key.businessDate,
+            file_id: file.id,
+            checksum: facts.checksum,
+            upload_order: input.uploadOrder,
+            updated_at: now,
+          })
+          .execute();
+      }
+      for (let i = 0; i < result.rejections.length; i += BATCH) {
+        await trx
+          .insertInto('ingest_rejections')
+          .values(result.rejections.slice(i, i + BATCH).map((r) => rejectionRow(file.id, r)))
+          .execute();
+      }
+      return finish(trx, file.id, current ? 'replaced' : 'loaded', started, {
+        rowsTotal: result.total,
+        rowsLoaded: result.loaded,
+        rowsRejected: result.rejections.length,
+        related: current?.file_id ?? null,
+        warnings: result.warnings,
+      });
+    });
+    if (rejectedForFile.length > 0) await writeRejectedRows(ctx, key, rejectedForFile);
+    return outcome;
+  } catch (e) {
+    if (e instanceof FileRejected) return markFailed(ctx, file, e.reason, e.counts, e.sample, started);
+    if (e instanceof ShopflowError && e.kind === 'invalid_input') {
+      return markFailed(ctx, file, e.message, { total: 0, rejected: 0 }, [], started);
+    }
+    throw e;
+  }
+}
+
+interface StreamResult {
+  total: number;
+  loaded: number;
+  rejections: RejectedRow[];
+  movements: Movement[];
+  warnings: string | null;
+}
+
+async function streamRows(
+  ctx: AppContext,
+  trx: Tx,
+  input: LoadInput,
+  encoding: Awaited<ReturnType<typeof inspectSource>>['encoding'],
+  catalogue: Catalogue,
+): Promise<StreamResult> {
+  const { config, database } = ctx;
+  const { key, file, ref } = input;
+  const text = await openText(ctx.store, ref, key.gzip, config.maxExpandedBytes, encoding);
+  const table = await readTable(text, SALES_COLUMN_SPECS, { maxRecordBytes: config.maxRecordBytes });
+  const rowCtx: RowContext = {
+    storeCode: key.storeCode,
+    businessDate: key.businessDate,
+    convention: table.numberConvention,
+    catalogue,
+    columns: table.columns,
+  };
+  const totalIndex = table.columns.total ?? -1;
+  const width = table.headerNames.length;
+  const sink = lineSink(trx, database, input.storeId, key.businessDate, file.id);
+  const sold = new Map<number, number>();
+  const returned = new Map<number, number>();
+  const rejections: RejectedRow[] = [];
+  let total = 0;
+  let loaded = 0;
+  let writtenSum = 0;
+  let trailer: { line: number; fields: string[] } | undefined;
+  let pending: Array<{ line: number; fields: string[]; sale: SaleLine }> = [];
+
+  const maxRejected = (rows: number) => Math.floor(rows * config.rejectThreshold);
+  const flush = async () => {
+    const duplicates = await sink(pending);
+    for (const p of pending) {
+      if (duplicates.has(p)) {
+        rejections.push({
+          line: p.line,
+          column: 'line_no',
+          value: String(p.sale.lineNo),
+          reason: `receipt ${p.sale.receiptId} already has a line ${p.sale.lineNo} in this file`,
+        });
+        continue;
+      }
+      loaded++;
+      const m = p.sale.quantityMilli > 0 ? sold : returned;
+      m.set(p.sale.productId, (m.get(p.sale.productId) ?? 0) + p.sale.quantityMilli);
+    }
+    pending = [];
+  };
+
+  for await (const batch of table.batches()) {
+    for (const row of batch) {
+      if (trailer) {
+        throw new FileRejected(
+          `line ${trailer.line} is a TOTAL line but data follows it on line ${row.line}: the file is damaged`,
+          { total, rejected: rejections.length },
+          rejections.slice(0, KEEP_REJECTIONS_OF_FAILED_FILE),
+        );
+      }
+      if (isTrailer(row.fields)) {
+        trailer = row;
+        continue;
+      }
+      total++;
+      if (totalIndex >= 0) {
+        const t = parseScaled(row.fields[totalIndex] ?? '', table.numberConvention, 2);
+        if (t.ok) writtenSum += t.value;
+      }
+      if (row.fields.length !== width) {
+        rejections.push({
+          line: row.line,
+          column: '*',
+          value: clip(row.fields.join(table.delimiter)),
+          reason: `the line has ${row.fields.length} fields but the header has ${width}`,
+        });
+        continue;
+      }
+      const r = validateSaleRow(row.fields, rowCtx);
+      if (r.ok) pending.push({ line: row.line, fields: row.fields, sale: r.line });
+      else rejections.push({ line: row.line, ...r.rejection, value: clip(r.rejection.value) });
+    }
+    if (pending.length >= BATCH) await flush();
+  }
+  await flush();
+
+  if (trailer) {
+    const declared = trailerSum(trailer.fields, totalIndex, table.numberConvention);
+    if (declared === undefined) {
+      throw new FileRejected(
+        `the TOTAL line (line ${trailer.line}) has no readable sum in the total column`,
+        { total, rejected: rejections.length },
+        rejections.slice(0, KEEP_REJECTIONS_OF_FAILED_FILE),
+      );
+    }
+    if (declared !== writtenSum) {
+      throw new FileRejected(
+        `the TOTAL line (line ${trailer.line}) says ${fmt(declared)} but the lines add up to ${fmt(writtenSum)}: the file is truncated or altered`,
+        { total, rejected: rejections.length },
+        rejections.slice(0, KEEP_REJECTIONS_OF_FAILED_FILE),
+      );
+    }
+  }
+  if (total === 0) {
+    throw new FileRejected('the file has a header but no sales lines', { total, rejected: 0 }, []);
+  }
+  if (rejections.length > maxRejected(total)) {
+    const share = ((rejections.length / total) * 100).toFixed(1);
+    throw new FileRejected(
+      `${rejections.length} of ${total} lines (${share}%) were rejected, more than the ${(config.rejectThreshold * 100).toFixed(1)}% allowed: nothing was loaded`,
+      { total, rejected: rejections.length },
+      rejections.slice(0, KEEP_REJECTIONS_OF_FAILED_FILE),
+    );
+  }
+
+  const movements: Movement[] = [];
+  for (const [productId, q] of sold) {
+    movements.push({
+      storeId: input.storeId,
+      productId,
+      kind: 'sale',
+      deltaMilli: -q,
+      ref: `file:${file.id}:sale:${productId}`,
+      reason: `sales file ${key.fileName}`,
+    });
+  }
+  for (const [productId, q] of returned) {
+    movements.push({
+      storeId: input.storeId,
+      productId,
+      kind: 'return',
+      deltaMilli: -q,
+      ref: `file:${file.id}:return:${productId}`,
+      reason: `returns in sales file ${key.fileName}`,
+    });
+  }
+  const warnings = table.unknownColumns.length ? `unknown columns ignored: ${table.unknownColumns.join(', ')}` : null;
+  rejections.sort((a, b) => a.line - b.line);
+  return { total, loaded, rejections, movements, warnings };
+}
+
+type Pending = { line: number; fields: string[]; sale: SaleLine };
+
+/**
+ * Returns an inserter of sales lines for one store-day; each call answers which rows were duplicates of a line
+ * already inserted (same receipt and line number). The unique key finds them, so no in-memory set grows with the
+ * file. SQLite inserts row by row through one prepared statement (the fastest path there); MySQL inserts 1,000 rows
+ * per statement and only on a duplicate-key error retries that batch row by row (a failed statement is rolled back
+ * alone, the transaction goes on).
+ */
+function lineSink(trx: Tx, database: AppContext['database'], storeId: number, businessDate: string, fileId: number) {
+  const columns = [
+    'store_id',
+    'business_date',
+    'source',
+    'file_id',
+    'receipt_id',
+    'line_no',
+    'sold_at',
+    'hour',
+    'product_id',
+    'quantity_milli',
+    'unit_price_cents',
+    'discount_cents',
+    'total_cents',
+    'payment_method',
+  ];
+  const values = (s: SaleLine) => [
+    storeId,
+    businessDate,
+    'file',
+    fileId,
+    s.receiptId,
+    s.lineNo,
+    s.soldAt,
+    s.hour,
+    s.productId,
+    s.quantityMilli,
+    s.unitPriceCents,
+    s.discountCents,
+    s.totalCents,
+    s.paymentMethod,
+  ];
+  if (database.dialect === 'sqlite' && database.sqlite) {
+    const stmt = database.sqlite.prepare(
+      `insert into sales_lines (${columns.join(',')}) values (${columns.map(() => '?').join(',')})`,
+    );
+    return async (rows: Pending[]): Promise<Set<Pending>> => {
+      const dups = new Set<Pending>();
+      for (const r of rows) {
+        try {
+          stmt.run(values(r.sale));
+        } catch (e) {
+          if (isUniqueViolation(e)) dups.add(r);
+          else throw e;
+        }
+      }
+      return dups;
+    };
+  }
+  const insert = (rows: Pending[]) =>
+    sql`insert into sales_lines (${sql.raw(columns.join(','))}) values ${sql.join(
+      rows.map((r) => sql`(${sql.join(values(r.sale))})`),
+    )}`.execute(trx);
+  return async (rows: Pending[]): Promise<Set<Pending>> => {
+    const dups = new Set<Pending>();
+    if (rows.length === 0) return dups;
+    try {
+      await insert(rows);
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+      for (const r of rows) {
+        try {
+          await insert([r]);
+        } catch (e2) {
+          if (isUniqueViolation(e2)) dups.add(r);
+          else throw e2;
+        }
+      }
+    }
+    return dups;
+  };
+}
+
+/** Undo a replaced file: its stock movements get opposite reversal movements; its lines leave the day. */
+async function reverseFile(
+  trx: Tx,
+  dialect: Dialect,
+  storeId: number,
+  businessDate: string,
+  oldFileId: number,
+  newFileId: number,
+): Promise<Movement[]> {
+  const prefix = `file:${oldFileId}:`;
+  const old = await trx
+    .selectFrom('stock_movements')
+    .select(['id', 'product_id', 'delta_milli'])
+    .where('ref', '>=', prefix)
+    .where('ref', '<', `file:${oldFileId};`)
+    .execute();
+  const reversal = old.map((m) => ({
+    storeId,
+    productId: m.product_id,
+    kind: 'reversal' as const,
+    deltaMilli: -m.delta_milli,
+    ref: `reversal:${newFileId}:${m.id}`,
+    reason: `file ${oldFileId} replaced by file ${newFileId}`,
+  }));
+  await applyMovements(trx, dialect, reversal);
+  await trx
+    .deleteFrom('sales_lines')
+    .where('store_id', '=', storeId)
+    .where('business_date', '=', businessDate)
+    .where('source', '=', 'file')
+    .execute();
+  return reversal;
+}
+
+async function lockStore(trx: Tx, dialect: Dialect, storeId: number): Promise<void> {
+  // SQLite's BEGIN IMMEDIATE already holds the database write lock.
+  if (dialect === 'mysql') await sql`select id from stores where id = ${storeId} for update`.execute(trx);
+}
+
+async function finish(
+  trx: Tx,
+  fileId: number,
+  status: FileStatus,
+  started: number,
+  r: {
+    rowsTotal: number;
+    rowsLoaded: number;
+    rowsRejected: number;
+    related?: number | null;
+    reason?: string;
+    warnings?: string | null;
+  },
+): Promise<IngestOutcome> {
+  await trx
+    .updateTable('ingest_files')
+    .set({
+      status,
+      rows_total: r.rowsTotal,
+      rows_loaded: r.rowsLoaded,
+      rows_rejected: r.rowsRejected,
+      related_file_id: r.related ?? null,
+      reason: r.reason ?? null,
+      warnings: r.warnings ?? null,
+      finished_at: nowIso(),
+      duration_ms: Date.now() - started,
+    })
+    .where('id', '=', fileId)
+    .execute();
+  return {
+    fileId,
+    status,
+    rowsTotal: r.rowsTotal,
+    rowsLoaded: r.rowsLoaded,
+    rowsRejected: r.rowsRejected,
+    ...(r.reason && status !== 'loaded' && status !== 'replaced' ? { reason: r.reason } : {}),
+  };
+}
+
+export async function markFailed(
+  ctx: AppContext,
+  file: IngestFile,
+  reason: string,
+  counts: { total: number; rejected: number },
+  sample: RejectedRow[],
+  started = Date.now(),
+): Promise<IngestOutcome> {
+  return inTransaction(ctx.database, async (trx) => {
+    const storeId = file.store_code
+      ? (await trx.selectFrom('stores').select('id').where('code', '=', file.store_code).executeTakeFirst())?.id
+      : undefined;
+    await trx.deleteFrom('ingest_rejections').where('file_id', '=', file.id).execute();
+    for (let i = 0; i < sample.length; i += BATCH) {
+      await trx
+        .insertInto('ingest_rejections')
+        .values(sample.slice(i, i + BATCH).map((r) => rejectionRow(file.id, r)))
+        .execute();
+    }
+    await raiseAlert(trx, {
+      kind: 'failed_file',
+      storeId: storeId ?? null,
+      severity: 'warning',
+      message: `Sales file ${file.object_key} failed: ${reason}`,
+      details: { fileId: file.id, key: file.object_key, reason },
+      openKey: `failed_file:${file.id}`,
+    });
+    return finish(trx, file.id, 'failed', started, {
+      rowsTotal: counts.total,
+      rowsLoaded: 0,
+      rowsRejected: counts.rejected,
+      reason,
+    });
+  });
+}
+
+export function outcomeOf(f: IngestFile): IngestOutcome {
+  return {
+    fileId: f.id,
+    status: f.status,
+    rowsTotal: f.rows_total,
+    rowsLoaded: f.rows_loaded,
+    rowsRejected: f.rows_rejected,
+    ...(f.reason && f.status !== 'loaded' && f.status !== 'replaced' ? { reason: f.reason } : {}),
+  };
+}
+
+async function writeRejectedRows(ctx: AppContext, key: SalesFileKey, rows: RejectedRow[]): Promise<void> {
+  const lines = [csvLine(['line', 'column', 'value', 'reason'])];
+  for (const r of rows) lines.push(csvLine([r.line, r.column, r.value, r.reason]));
+  await ctx.store.put(ctx.config.buckets.sales, rejectedRowsKey(key), lines.join(''), {
+    contentType: 'text/csv; charset=utf-8',
+  });
+}
+
+function rejectionRow(fileId: number, r: RejectedRow) {
+  return { file_id: fileId, line: r.line, column_name: r.column, value: r.value, reason: r.reason };
+}
+
+function trailerSum(fields: string[], totalIndex: number, convention: 'dot' | 'comma'): number | undefined {
+  const at = totalIndex >= 0 ? fields[totalIndex] : undefined;
+  if (at !== undefined && at.trim() !== '') {
+    const r = parseScaled(at, convention, 2);
+    return r.ok ? r.value : undefined;
+  }
+  // Short trailers (`TOTAL;1234,56`) carry the sum as their only other value.
+  const others = fields.slice(1).filter((f) => f.trim() !== '');
+  if (others.length !== 1) return undefined;
+  const r = parseScaled(others[0]!, convention, 2);
+  return r.ok ? r.value : undefined;
+}
+
+const clip = (s: string) => (s.length > MAX_VALUE_CHARS ? `${s.slice(0, MAX_VALUE_CHARS)}…` : s);
+const fmt = (cents: number) =>
+  `${cents < 0 ? '-' : ''}${Math.floor(Math.abs(cents) / 100)}.${String(Math.abs(cents) % 100).padStart(2, '0')}`;

@@ -1,0 +1,85 @@
+// Reading a sales object: a first pass hashes the bytes (ETag is not a content hash) and decides the encoding over
+// the whole file; a second pass decodes it for the parser. Both passes stream, so memory stays flat, and a gzip
+// member is inflated under a byte limit so that a small bomb cannot expand without bound.
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { decodeChunks, EncodingDetector, type TextEncoding } from '../csv/encoding.ts';
+import { ShopflowError } from '../errors.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+
+export interface ObjectRef {
+  bucket: string;
+  key: string;
+  versionId?: string;
+}
+
+export interface SourceFacts {
+  checksum: string;
+  bytes: number;
+  encoding: TextEncoding;
+}
+
+async function* limited(body: Readable, gzip: boolean, maxBytes: number): AsyncIterable<Buffer> {
+  const stream = gzip ? body.pipe(createGunzip()) : body;
+  if (gzip) body.on('error', (e) => stream.destroy(e));
+  let total = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > maxBytes) {
+        throw new ShopflowError(
+          'too_large',
+          `the file is larger than ${maxBytes} bytes${gzip ? ' once decompressed' : ''}; split it or raise the limit`,
+        );
+      }
+      yield chunk;
+    }
+  } catch (e) {
+    if (e instanceof ShopflowError) throw e;
+    const msg = (e as Error).message ?? String(e);
+    if (gzip && /incorrect header|invalid|unexpected end/i.test(msg)) {
+      throw new ShopflowError('invalid_input', `the file is not valid gzip (${msg})`);
+    }
+    throw e;
+  } finally {
+    body.destroy();
+    if (gzip) stream.destroy();
+  }
+}
+
+export async function inspectSource(
+  store: ObjectStore,
+  ref: ObjectRef,
+  gzip: boolean,
+  maxBytes: number,
+): Promise<SourceFacts> {
+  const { body } = await store.get(ref.bucket, ref.key, ref.versionId ? { versionId: ref.versionId } : {});
+  const hash = createHash('sha256');
+  const detector = new EncodingDetector();
+  let bytes = 0;
+  for await (const chunk of limited(body, gzip, maxBytes)) {
+    hash.update(chunk);
+    detector.push(chunk);
+    bytes += chunk.length;
+  }
+  const verdict = detector.finish();
+  if (verdict.binary) {
+    throw new ShopflowError(
+      'invalid_input',
+      `this is not a text CSV file (a NUL byte at offset ${verdict.nulOffset ?? '?'}): export it again as CSV`,
+    );
+  }
+  return { checksum: hash.digest('hex'), bytes, encoding: verdict.encoding };
+}
+
+export async function openText(
+  store: ObjectStore,
+  ref: ObjectRef,
+  gzip: boolean,
+  maxBytes: number,
+  encoding: TextEncoding,
+): Promise<AsyncIterable<string>> {
+  const { body } = await store.get(ref.bucket, ref.key, ref.versionId ? { versionId: ref.versionId } : {});
+  return decodeChunks(limited(body, gzip, maxBytes), encoding);
+}

@@ -1,0 +1,174 @@
+// Sales, stock and file queries over HTTP: the same functions and the same JSON shapes as the CLI's --json.
+import type { FastifyPluginAsync } from 'fastify';
+import { fileDetail, listFiles } from '../../ingest/files.ts';
+import { listStock } from '../../inventory/queries.ts';
+import { SALES_GROUPINGS, type SalesGrouping, salesBy } from '../../sales/queries.ts';
+import { problemResponse } from '../problem.ts';
+
+const date = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const;
+const storeCode = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,32}$' } as const;
+
+const SalesRow = {
+  type: 'object',
+  required: ['key', 'quantity', 'revenueCents', 'tickets'],
+  properties: {
+    key: { type: 'string', description: 'the day, store code, SKU, category or payment method' },
+    quantity: { type: 'number', description: 'units or kg' },
+    revenueCents: { type: 'integer' },
+    tickets: { type: 'integer', description: 'distinct receipts' },
+  },
+} as const;
+
+const StockRow = {
+  type: 'object',
+  required: ['store', 'sku', 'onHand', 'reorderPoint', 'targetLevel', 'low'],
+  properties: {
+    store: { type: 'string' },
+    sku: { type: 'string' },
+    name: { type: 'string' },
+    category: { type: ['string', 'null'] },
+    unit: { type: 'string', enum: ['UN', 'KG'] },
+    onHand: { type: 'number' },
+    reorderPoint: { type: ['number', 'null'] },
+    targetLevel: { type: ['number', 'null'] },
+    low: { type: 'boolean' },
+  },
+} as const;
+
+const FileSummary = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    key: { type: 'string' },
+    versionId: { type: 'string' },
+    store: { type: ['string', 'null'] },
+    businessDate: { type: ['string', 'null'] },
+    status: {
+      type: 'string',
+      enum: ['received', 'processing', 'loaded', 'replaced', 'duplicate', 'failed', 'superseded'],
+    },
+    checksum: { type: ['string', 'null'] },
+    sizeBytes: { type: ['integer', 'null'] },
+    rowsTotal: { type: 'integer' },
+    rowsLoaded: { type: 'integer' },
+    rowsRejected: { type: 'integer' },
+    reason: { type: ['string', 'null'] },
+    warnings: { type: ['string', 'null'] },
+    relatedFileId: { type: ['integer', 'null'] },
+    receivedAt: { type: 'string' },
+    finishedAt: { type: ['string', 'null'] },
+    durationMs: { type: ['integer', 'null'] },
+  },
+} as const;
+
+const Rejection = {
+  type: 'object',
+  properties: {
+    line: { type: 'integer' },
+    column: { type: 'string' },
+    value: { type: 'string' },
+    reason: { type: 'string' },
+  },
+} as const;
+
+export const dataRoutes: FastifyPluginAsync = async (app) => {
+  app.get<{ Querystring: { from: string; to: string; store?: string; by?: SalesGrouping } }>(
+    '/sales',
+    {
+      schema: {
+        tags: ['sales'],
+        summary: 'Sales totals for a period, grouped by day, store, product, category or payment method',
+        querystring: {
+          type: 'object',
+          required: ['from', 'to'],
+          additionalProperties: false,
+          properties: {
+            from: date,
+            to: date,
+            store: storeCode,
+            by: { type: 'string', enum: [...SALES_GROUPINGS], default: 'day' },
+          },
+        },
+        response: {
+          200: { type: 'array', items: SalesRow },
+          400: problemResponse('the period or grouping is not valid'),
+        },
+      },
+    },
+    async (req) =>
+      salesBy(app.ctx.database.db, {
+        from: req.query.from,
+        to: req.query.to,
+        store: req.query.store,
+        by: req.query.by ?? 'day',
+      }),
+  );
+
+  app.get<{
+    Querystring: { store?: string; low?: boolean; category?: string; search?: string; limit?: number; offset?: number };
+  }>(
+    '/stock',
+    {
+      schema: {
+        tags: ['stock'],
+        summary: 'Stock per store and product, with levels',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            store: storeCode,
+            low: { type: 'boolean' },
+            category: { type: 'string', maxLength: 120 },
+            search: { type: 'string', maxLength: 100 },
+            limit: { type: 'integer', minimum: 1, maximum: 10000, default: 1000 },
+            offset: { type: 'integer', minimum: 0, default: 0 },
+          },
+        },
+        response: { 200: { type: 'array', items: StockRow } },
+      },
+    },
+    async (req) => listStock(app.ctx.database.db, req.query),
+  );
+
+  app.get<{ Querystring: { store?: string; date?: string; status?: string; limit?: number; offset?: number } }>(
+    '/files',
+    {
+      schema: {
+        tags: ['files'],
+        summary: 'Ingested sales files, newest first',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            store: storeCode,
+            date,
+            status: FileSummary.properties.status,
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
+            offset: { type: 'integer', minimum: 0, default: 0 },
+          },
+        },
+        response: { 200: { type: 'array', items: FileSummary } },
+      },
+    },
+    async (req) => listFiles(app.ctx.database.db, req.query),
+  );
+
+  app.get<{ Params: { id: number } }>(
+    '/files/:id',
+    {
+      schema: {
+        tags: ['files'],
+        summary: 'One file: its result and its rejected lines',
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } },
+        response: {
+          200: {
+            type: 'object',
+            properties: { ...FileSummary.properties, rejections: { type: 'array', items: Rejection } },
+          },
+          404: problemResponse('no such file'),
+        },
+      },
+    },
+    async (req) => fileDetail(app.ctx.database.db, req.params.id),
+  );
+};
