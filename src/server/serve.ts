@@ -4,11 +4,11 @@ import { openApp } from '../app.ts';
 import type { Config } from '../config.ts';
 import { loadDemoIfEmpty } from '../demo/load.ts';
 import { buildServer } from './app.ts';
-import { dataRoutes } from './routes/reports-data.ts';
+import { allRoutes } from './routes/index.ts';
 
 export async function serve(config: Config): Promise<void> {
   const app = await openApp(config, { runtime: true });
-  const server = await buildServer(app.ctx, { routes: [dataRoutes] });
+  const server = await buildServer(app.ctx, { routes: allRoutes });
   let closing = false;
   const close = async (signal: string) => {
     if (closing) return;
