@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import SQLite from 'better-sqlite3';
+import Papa from 'papaparse';
 import { createConnection } from 'mysql2/promise';
 import pino from 'pino';
 import { openApp } from '../src/app.ts';
@@ -27,7 +28,7 @@ async function* lines(limit: number) {
   for await (const line of rl) {
     if (n++ < 0) continue;
     if (n > limit) break;
-    yield line.split(',');
+    yield Papa.parse<string[]>(line).data[0] ?? [];
   }
   rl.close();
 }

@@ -1,6 +1,7 @@
 // Submitting a sales file the way a store does (a put into the sales bucket) and waiting for the ingest's answer.
 // Used by `shopflow ingest` and the upload endpoint. Locally the put enqueues the event and this process's worker
 // may run it at once; in AWS the Lambda does, and we only wait for the file record.
+import type { Readable } from 'node:stream';
 import type { App } from '../app.ts';
 import type { FileStatus } from '../db/schema.ts';
 import { invalid, ShopflowError } from '../errors.ts';
@@ -24,7 +25,7 @@ export interface SubmitResult {
 
 export async function putSalesFile(
   app: App,
-  o: { bytes: Buffer; storeCode: string; businessDate: string; fileName: string },
+  o: { bytes: Buffer | Readable; storeCode: string; businessDate: string; fileName: string },
 ) {
   const key = salesFileKey(o.storeCode, o.businessDate, o.fileName);
   const parsed = parseSalesFileKey(key);
