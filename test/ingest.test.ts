@@ -50,7 +50,10 @@ for (const dialect of backends()) {
     });
 
     before(async () => {
-      t = await createTestApp(dialect, { SHOPFLOW_EVENT_LEASE_SECONDS: '2' });
+      t = await createTestApp(dialect, {
+        SHOPFLOW_EVENT_LEASE_SECONDS: '2',
+        SHOPFLOW_MAX_EXPANDED_BYTES: String(16 * 1024 * 1024),
+      });
       master = generateMasterData(OPTS);
       store = master.stores[0]!.store_code;
       const db = t.app.ctx.database;
@@ -300,6 +303,50 @@ for (const dialect of backends()) {
       assert.equal(f.status, 'loaded');
       assert.equal((await dayTotal(date)).revenueCents, expected(big).revenueCents);
       await invariants();
+    });
+
+    it('loads a file whose name has spaces, +, % and accents', async () => {
+      const rows = rowsFor('2026-02-25');
+      const r = await submit(salesCsv(rows), '2026-02-25', 'vendas café+1 100%.csv');
+      assert.equal(r.status, 'loaded', r.reason);
+      assert.equal(r.key, `incoming/${store}/2026-02-25/vendas café+1 100%.csv`);
+      assert.equal((await dayTotal('2026-02-25')).revenueCents, expected(rows).revenueCents);
+    });
+
+    it('commits once when the same event is delivered to two handlers at the same time', async () => {
+      const date = '2026-02-26';
+      const rows = rowsFor(date);
+      const p = await putSalesFile(t.app, {
+        bytes: salesCsv(rows),
+        storeCode: store,
+        businessDate: date,
+        fileName: 'x.csv',
+      });
+      const ev = (await t.app.runtime!.queue.list({ status: 'pending', topic: 'ingest' })).find(
+        (e) => JSON.parse(e.payload).Records[0].s3.object.key === p.key.replace(/ /g, '+'),
+      )!;
+      const payload = JSON.parse(ev.payload) as S3Event;
+      const outcomes = await Promise.all(
+        Array.from({ length: 4 }, () => handleIngestEvent(t.app.ctx, payload).then((o) => o[0]!.status)),
+      );
+      assert.deepEqual(outcomes, ['loaded', 'loaded', 'loaded', 'loaded']);
+      const lines = await t.app.ctx.database.db
+        .selectFrom('sales_lines')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('business_date', '=', date)
+        .executeTakeFirstOrThrow();
+      assert.equal(Number(lines.n), rows.length);
+      await t.app.runtime!.drain();
+      await invariants();
+    });
+
+    it('aborts a gzip file that expands beyond the limit, without loading it', async () => {
+      const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x41)); // 64 MiB of 'A' in about 64 KB
+      assert.ok(bomb.length < 200_000);
+      const r = await submit(bomb, '2026-02-27', 'bomba.csv.gz');
+      assert.equal(r.status, 'failed');
+      assert.match(r.reason ?? '', /larger than 16777216 bytes once decompressed/);
+      assert.equal((await dayTotal('2026-02-27')).revenueCents, 0);
     });
 
     it('keeps stock consistent with all files loaded', async () => {

@@ -90,6 +90,8 @@ export async function loadSalesFile(ctx: AppContext, input: LoadInput): Promise<
       upload_order: input.uploadOrder,
     })
     .where('id', '=', file.id)
+    // a concurrent delivery of the same object may have finished meanwhile: never un-finish it
+    .where('status', 'in', ['received', 'processing'])
     .execute();
 
   const catalogue = await loadCatalogue(database.db);
