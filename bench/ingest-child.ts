@@ -53,7 +53,7 @@ if (mode === 'pipeline') {
   }
   const date = process.env.BENCH_DATE ?? '2026-03-02';
   const ref = await putSalesFile(app, {
-    bytes: readFileSync(file),
+    bytes: createReadStream(file),
     storeCode: 'S001',
     businessDate: date,
     fileName: 'bench.csv',
