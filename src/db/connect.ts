@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type SQLite from 'better-sqlite3';
 import { Kysely, MysqlDialect, SqliteDialect } from 'kysely';
-import { createPool } from 'mysql2';
+import { createPool, type Pool } from 'mysql2';
 import { ShopflowError } from '../errors.ts';
 import type { DB } from './schema.ts';
 
@@ -15,6 +15,8 @@ export interface Database {
   dialect: Dialect;
   /** the raw better-sqlite3 handle (SQLite only): bulk paths and backups use it directly */
   sqlite?: SQLite.Database;
+  /** the mysql2 pool (MySQL only): the bulk loader takes a raw connection from it (src/db/mysql-session.ts) */
+  mysqlPool?: Pool;
   url: string;
   close(): Promise<void>;
 }
@@ -84,6 +86,7 @@ export async function connect(url: string, opts: ConnectOptions = {}): Promise<D
     return {
       db,
       dialect: 'mysql',
+      mysqlPool: pool,
       url,
       close: async () => {
         await db.destroy();
