@@ -349,6 +349,44 @@ for (const dialect of backends()) {
       assert.equal((await dayTotal('2026-02-27')).revenueCents, 0);
     });
 
+    it('sets aside an event that keeps failing and raises an operations alert for it', async () => {
+      const payload = {
+        Records: [
+          {
+            eventVersion: '2.1',
+            eventSource: 'aws:s3',
+            awsRegion: 'local',
+            eventTime: new Date().toISOString(),
+            eventName: 'ObjectCreated:Put',
+            s3: {
+              s3SchemaVersion: '1.0',
+              bucket: { name: 'no-such-bucket', arn: 'arn:aws:s3:::no-such-bucket' },
+              object: {
+                key: `incoming/${store}/2026-02-28/x.csv`,
+                size: 1,
+                eTag: '"0"',
+                versionId: 'v1',
+                sequencer: '1',
+              },
+            },
+          },
+        ],
+      };
+      const { id } = await t.app.runtime!.queue.enqueue('ingest', 'test:dead-event', payload, { maxAttempts: 1 });
+      await t.app.runtime!.drain();
+      assert.equal((await t.app.runtime!.queue.get(id))?.status, 'dead');
+      const alert = await t.app.ctx.database.db
+        .selectFrom('alerts')
+        .selectAll()
+        .where('open_key', '=', `dead_event:${id}`)
+        .executeTakeFirst();
+      assert.ok(alert, 'a dead_event alert is open');
+      assert.equal(alert.severity, 'critical');
+      await t.app.runtime!.queue.replay(id);
+      await t.app.runtime!.drain();
+      assert.equal((await t.app.runtime!.queue.get(id))?.status, 'dead', 'replayed, and set aside again');
+    });
+
     it('keeps stock consistent with all files loaded', async () => {
       await inTransaction(t.app.ctx.database, async (trx) => {
         assert.deepEqual(await ledgerMismatches(trx), []);
