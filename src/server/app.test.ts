@@ -19,10 +19,15 @@ const itemSchema = {
   properties: { sku: { type: 'string', minLength: 1 }, quantity: { type: 'integer', minimum: 1 } },
 } as const;
 
+// Under /api/v1 a route without config.access is admin-only (src/server/auth/plugin.ts): these shell tests
+// declare their routes public.
+const open = { config: { access: { roles: [], public: true } } };
+
 const testRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Body: { sku: string; quantity: number } }>(
     '/items',
     {
+      ...open,
       schema: {
         tags: ['test'],
         body: itemSchema,
@@ -31,13 +36,13 @@ const testRoutes: FastifyPluginAsync = async (app) => {
     },
     async (request, reply) => reply.code(201).send({ ...request.body, internal: 'dropped by the schema' }),
   );
-  app.get('/conflict', async () => {
+  app.get('/conflict', open, async () => {
     throw new ShopflowError('conflict', 'stock too low', [{ where: 'quantity', problem: 'only 2 on hand' }]);
   });
-  app.get('/boom', async () => {
+  app.get('/boom', open, async () => {
     throw new Error('secret internal detail at /var/lib/shopflow');
   });
-  app.get('/careless', async (request) => {
+  app.get('/careless', open, async (request) => {
     request.log.info({ headers: request.headers, body: { user: 'ana', password: 'hunter2' } }, 'careless log');
     return { ok: true };
   });

@@ -44,6 +44,7 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/connect.ts';
 import { metrics } from '../ops/metrics.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import { registerAuth } from './auth/plugin.ts';
 import { registerOpenApi } from './openapi.ts';
 import { registerProblemHandlers } from './problem.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -146,6 +147,8 @@ export async function buildServer(ctx: ServerContext, opts: BuildServerOptions =
   registerProblemHandlers(app);
   await registerOpenApi(app);
   await app.register(healthRoutes);
+  // before the feature routes: its onRoute hook records them and its request hooks must cover them all
+  registerAuth(app, { apiPrefix: API_PREFIX });
   for (const routes of opts.routes ?? []) await app.register(routes, { prefix: API_PREFIX });
   return app;
 }

@@ -43,6 +43,8 @@ export interface RouteAccess {
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /** the store named where `config.access.store` says, once the plugin has checked it (id and code) */
+    accessStore?: { id: number; code: string };
   }
   interface FastifyContextConfig {
     access?: RouteAccess;
