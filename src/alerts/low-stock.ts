@@ -1,9 +1,12 @@
 // Low-stock and negative-stock alerts follow the stock: one open alert per store and product while the condition
-// lasts (raising again changes nothing), resolved when stock recovers; a later drop opens a new one.
+// lasts (raising again changes nothing), resolved when stock recovers; a later drop opens a new one. A new low-stock
+// alert drafts (or extends) the restock order of the product's supplier in the same transaction, so an alert and
+// its order exist together or not at all.
 import { sql } from 'kysely';
 import type { Tx } from '../db/tx.ts';
 import { nowIso } from '../db/tx.ts';
 import { stockState } from '../domain/stock-policy.ts';
+import { draftRestock } from '../restock/draft.ts';
 import { raiseAlert } from './raise.ts';
 
 export interface Evaluation {
@@ -12,7 +15,12 @@ export interface Evaluation {
 }
 
 /** Evaluates the given products of a store (all of them when `productIds` is omitted). */
-export async function evaluateStock(trx: Tx, storeId: number, productIds?: number[]): Promise<Evaluation> {
+export async function evaluateStock(
+  trx: Tx,
+  storeId: number,
+  productIds?: number[],
+  opts: { now?: Date } = {},
+): Promise<Evaluation> {
   if (productIds && productIds.length === 0) return { raised: [], resolved: 0 };
   let q = trx
     .selectFrom('stock_balances as b')
@@ -67,7 +75,10 @@ export async function evaluateStock(trx: Tx, storeId: number, productIds?: numbe
         },
         openKey: lowKey,
       });
-      if (id) raised.push(id);
+      if (id) {
+        raised.push(id);
+        await draftRestock(trx, { storeId, productId: r.product_id, alertId: id, now: opts.now });
+      }
     }
   }
   let resolved = 0;
