@@ -2,6 +2,8 @@
 // stands in for S3 notifications + Lambda (a durable queue, a worker calling the same handlers, a scheduler).
 // The server, the CLI and the tests all start here, so the system they exercise is the same.
 import pino, { type Logger } from 'pino';
+import { handleNotifyEvent } from './alerts/deliver.ts';
+import { NOTIFY_TOPIC } from './alerts/digest.ts';
 import { handleSnapshotEvent } from './alerts/handler.ts';
 import { raiseAlert } from './alerts/raise.ts';
 import type { Config } from './config.ts';
@@ -89,6 +91,8 @@ export async function openApp(
         alerts: async (payload) => {
           await handleSnapshotEvent(ctx, payload as S3Event);
         },
+        // alert messages and purchase-order e-mails, retried with backoff until sent (src/alerts/deliver.ts)
+        [NOTIFY_TOPIC]: (payload, meta) => handleNotifyEvent(ctx, payload, meta),
       },
       concurrency: config.events.concurrency,
       pollMs: 500,

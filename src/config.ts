@@ -69,11 +69,31 @@ const schema = z.object({
   SHOPFLOW_EVENT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
   SHOPFLOW_EVENT_LEASE_SECONDS: z.coerce.number().int().min(1).default(300),
   SHOPFLOW_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** how often self-service stores' stock is written to the reports bucket; a whole fraction of an hour or a day */
+  SHOPFLOW_SNAPSHOT_MINUTES: z.coerce
+    .number()
+    .int()
+    .refine((m) => (m >= 1 && m < 60 && 60 % m === 0) || (m >= 60 && m % 60 === 0 && 1440 % m === 0), {
+      message: 'must divide an hour (1–30) or be whole hours dividing a day (60, 120, 180, 240, 360, 480, 720, 1440)',
+    })
+    .default(60),
   SHOPFLOW_SMTP_URL: z.string().optional(),
   SHOPFLOW_MAIL_FROM: z.string().default('shopflow@localhost'),
   SHOPFLOW_WEBHOOK_URL: z.string().url().optional(),
   SHOPFLOW_WEBHOOK_SECRET: z.string().optional(),
   SHOPFLOW_SNS_ENDPOINT: z.string().url().optional(),
+  /** SMS through SNS: every alert digest is also published to this topic */
+  SHOPFLOW_SNS_TOPIC_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'must be an SNS topic ARN')
+    .optional(),
+  SHOPFLOW_SNS_REGION: z.string().optional(),
+  /** SMS through SNS straight to the phone numbers of the default recipients (store managers) */
+  SHOPFLOW_SMS_TO_PHONES: bool.default(false),
+  /** alerts of one store raised within this window go out as one message */
+  SHOPFLOW_ALERT_DIGEST_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  /** a file store's daily file is missing this long after its closing time */
+  SHOPFLOW_MISSING_FILE_GRACE_MINUTES: z.coerce.number().int().min(0).max(1440).default(120),
   SHOPFLOW_COOKIE_SECURE: bool.default(false),
 });
 
@@ -99,11 +119,20 @@ export interface Config {
   maxExpandedBytes: number;
   maxRecordBytes: number;
   events: { maxAttempts: number; leaseSeconds: number; concurrency: number };
+  /** minutes between stock snapshots of self-service stores */
+  snapshotMinutes: number;
   smtpUrl?: string;
   mailFrom: string;
   webhookUrl?: string;
   webhookSecret?: string;
   snsEndpoint?: string;
+  alerts: {
+    snsTopicArn?: string;
+    snsRegion: string;
+    smsToPhones: boolean;
+    digestSeconds: number;
+    missingFileGraceMinutes: number;
+  };
   cookieSecure: boolean;
 }
 
@@ -151,11 +180,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       leaseSeconds: e.SHOPFLOW_EVENT_LEASE_SECONDS,
       concurrency: e.SHOPFLOW_WORKER_CONCURRENCY,
     },
+    snapshotMinutes: e.SHOPFLOW_SNAPSHOT_MINUTES,
     smtpUrl: e.SHOPFLOW_SMTP_URL,
     mailFrom: e.SHOPFLOW_MAIL_FROM,
     webhookUrl: e.SHOPFLOW_WEBHOOK_URL,
     webhookSecret: e.SHOPFLOW_WEBHOOK_SECRET,
     snsEndpoint: e.SHOPFLOW_SNS_ENDPOINT,
+    alerts: {
+      snsTopicArn: e.SHOPFLOW_SNS_TOPIC_ARN,
+      snsRegion: e.SHOPFLOW_SNS_REGION ?? e.SHOPFLOW_S3_REGION,
+      smsToPhones: e.SHOPFLOW_SMS_TO_PHONES,
+      digestSeconds: e.SHOPFLOW_ALERT_DIGEST_SECONDS,
+      missingFileGraceMinutes: e.SHOPFLOW_MISSING_FILE_GRACE_MINUTES,
+    },
     cookieSecure: e.SHOPFLOW_COOKIE_SECURE,
   };
 }

@@ -15,6 +15,9 @@ import { type ImportResult, importProducts, importStock, importStores } from '..
 import { SALES_GROUPINGS, type SalesGrouping, salesBy } from '../sales/queries.ts';
 import { registerCommands } from './commands.ts';
 import { printTable } from './output.ts';
+import { registerReportCommands } from './reports.ts';
+import { registerRestockCommands } from './restock.ts';
+import { registerUserCommands } from './users.ts';
 
 type Out = { json?: boolean };
 
@@ -239,6 +242,9 @@ export function buildProgram(): Command {
     });
 
   registerCommands(program, { withApp, printJson, printTable, positiveInt, date });
+  registerUserCommands(program, { withApp, printJson, printTable, positiveInt, date });
+  registerRestockCommands(program, { withApp, printJson, printTable, positiveInt, date });
+  registerReportCommands(program, { withApp, printJson, printTable, positiveInt, date });
   return program;
 }
 

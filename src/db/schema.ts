@@ -90,44 +90,102 @@ export interface SalesLinesTable {
   payment_method: string | null;
 }
 
-/** Daily roll-up per store, day and product: what period queries read instead of sales lines. */
-export interface SalesDailyTable {
+/**
+ * What every sales roll-up row carries. Tickets are distinct receipts of the row's grouping; a receipt belongs to
+ * one store-day, so tickets add up across days and stores but never across products, categories or payments.
+ * Items are units sold, a weighed-goods line counting as one. A row exists exactly when lines exist for it.
+ */
+export interface RollupMeasures {
+  quantity_milli: number;
+  revenue_cents: number;
+  line_count: Generated<number>;
+  tickets: number;
+  items: Generated<number>;
+}
+
+/** Bounds for best-seller ranking: the sum of the positive line totals / quantities, never below the net sum. */
+export interface RollupGross {
+  gross_revenue_cents: Generated<number>;
+  gross_quantity_milli: Generated<number>;
+}
+
+/**
+ * The sales roll-ups (src/sales/rollup.ts keeps them; nothing else writes them). Day tables per store; month tables
+ * (`month` is `YYYY-MM`) so that long periods read a row per month; the product grain also chain-wide, since a
+ * store × day × product table is about as large as the lines themselves when the catalogue has a long tail.
+ */
+export interface SalesDailyTable extends RollupMeasures, RollupGross {
   store_id: number;
   business_date: string;
   product_id: number;
-  quantity_milli: number;
-  revenue_cents: number;
-  line_count: number;
-  tickets: number;
 }
 
 /** Daily roll-up per store and day: tickets can't be summed from the per-product rows, so they live here. */
-export interface SalesDailyStoreTable {
+export interface SalesDailyStoreTable extends RollupMeasures {
   store_id: number;
   business_date: string;
-  quantity_milli: number;
-  revenue_cents: number;
-  line_count: number;
-  tickets: number;
 }
 
-export interface SalesDailyPaymentTable {
+export interface SalesDailyPaymentTable extends RollupMeasures {
   store_id: number;
   business_date: string;
   payment_method: string;
-  quantity_milli: number;
-  revenue_cents: number;
-  tickets: number;
 }
 
 /** Per category, as the product's category was when the day was loaded; tickets are distinct receipts. */
-export interface SalesDailyCategoryTable {
+export interface SalesDailyCategoryTable extends RollupMeasures {
   store_id: number;
   business_date: string;
   category: string;
-  quantity_milli: number;
-  revenue_cents: number;
-  tickets: number;
+}
+
+export interface SalesDailyCategoryPaymentTable extends RollupMeasures {
+  store_id: number;
+  business_date: string;
+  category: string;
+  payment_method: string;
+}
+
+export interface SalesMonthlyTable extends RollupMeasures, RollupGross {
+  store_id: number;
+  month: string;
+  product_id: number;
+}
+
+export interface SalesMonthlyStoreTable extends RollupMeasures {
+  store_id: number;
+  month: string;
+}
+
+export interface SalesMonthlyPaymentTable extends RollupMeasures {
+  store_id: number;
+  month: string;
+  payment_method: string;
+}
+
+export interface SalesMonthlyCategoryTable extends RollupMeasures {
+  store_id: number;
+  month: string;
+  category: string;
+}
+
+export interface SalesMonthlyCategoryPaymentTable extends RollupMeasures {
+  store_id: number;
+  month: string;
+  category: string;
+  payment_method: string;
+}
+
+/** Chain-wide (every store) per day and product. */
+export interface SalesChainDailyTable extends RollupMeasures, RollupGross {
+  business_date: string;
+  product_id: number;
+}
+
+/** Chain-wide per month and product: the lists best-seller ranking walks. */
+export interface SalesChainMonthlyTable extends RollupMeasures, RollupGross {
+  month: string;
+  product_id: number;
 }
 
 export type FileStatus = 'received' | 'processing' | 'loaded' | 'replaced' | 'duplicate' | 'failed' | 'superseded';
@@ -219,6 +277,11 @@ export interface UsersTable {
   password_hash: string;
   role: Role;
   disabled: Generated<number>;
+  /** consecutive failed logins; reset by a successful login or a new password */
+  failed_logins: Generated<number>;
+  /** login refused until then (throttling); a far-future value is the hard lock after too many failures */
+  locked_until: string | null;
+  last_login_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -268,6 +331,10 @@ export interface CheckoutsTable {
   actor: string | null;
   created_at: string;
   voided_at: string | null;
+  voided_by: string | null;
+  void_reason: string | null;
+  /** business date the void was booked on (its reversing lines), which may be later than the sale's */
+  void_date: string | null;
 }
 
 export type AlertKind = 'low_stock' | 'negative_stock' | 'missing_file' | 'failed_file' | 'dead_event' | 'ops';
@@ -288,13 +355,19 @@ export interface AlertsTable {
   acknowledged_at: string | null;
   acknowledged_by: string | null;
   snoozed_until: string | null;
+  /** when the digest job took the alert (planned its deliveries, or decided none were due); null until then */
+  notified_at: string | null;
 }
+
+export type AlertChannel = 'email' | 'sms' | 'webhook';
 
 export interface AlertDeliveriesTable {
   id: Generated<number>;
   alert_id: number;
-  channel: 'email' | 'sms' | 'webhook';
+  channel: AlertChannel;
   recipient: string;
+  /** one message (a digest of one or more alerts to one recipient) has one key: its delivery rows share it */
+  message_key: string;
   status: 'pending' | 'sent' | 'failed';
   attempts: Generated<number>;
   last_error: string | null;
@@ -302,19 +375,48 @@ export interface AlertDeliveriesTable {
   sent_at: string | null;
 }
 
+/** Who hears about which alerts. Null store or kind = any. A matching row replaces the default recipients. */
+export interface AlertSubscriptionsTable {
+  id: Generated<number>;
+  store_id: number | null;
+  kind: AlertKind | null;
+  channel: AlertChannel;
+  /** an e-mail address, an E.164 phone number, or an https URL */
+  recipient: string;
+  created_by: string | null;
+  created_at: string;
+}
+
+/** Suppliers by the name products carry in `products.supplier`: where purchase orders are e-mailed. */
+export interface SuppliersTable {
+  id: Generated<number>;
+  name: string;
+  email: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface RestockOrdersTable {
   id: Generated<number>;
   store_id: number;
   supplier: string;
   status: 'draft' | 'approved' | 'issued' | 'partially_received' | 'closed' | 'cancelled';
-  /** set while the order is open (draft/approved/issued/partially_received): one open order per store+supplier */
+  /** `restock:<store>:<supplier>` while the order is a draft: one draft per store+supplier collects new needs;
+   * approved and issued orders are frozen (the supplier has them) and count in the projected stock instead */
   open_key: string | null;
+  /** the PDF purchase order in the reports bucket; the CSV is the same key ending in .csv */
   document_key: string | null;
   created_at: string;
+  updated_at: string;
   approved_by: string | null;
   approved_at: string | null;
   issued_at: string | null;
+  /** receipts recorded so far (numbers the movements of receipts without a delivery-note reference) */
+  receipt_count: Generated<number>;
+  emailed_to: string | null;
+  emailed_at: string | null;
   closed_at: string | null;
+  cancelled_at: string | null;
 }
 
 export interface RestockOrderLinesTable {
@@ -336,6 +438,11 @@ export interface ReportsTable {
   format: 'csv' | 'pdf';
   bucket: string;
   object_key: string;
+  /** the object version this row describes (the latest generation of the report) */
+  version_id: string;
+  size_bytes: number;
+  /** PDF pages, null for CSV */
+  pages: number | null;
   created_by: string | null;
   created_at: string;
 }
@@ -360,6 +467,14 @@ export interface DB {
   sales_daily_store: SalesDailyStoreTable;
   sales_daily_payment: SalesDailyPaymentTable;
   sales_daily_category: SalesDailyCategoryTable;
+  sales_daily_category_payment: SalesDailyCategoryPaymentTable;
+  sales_monthly: SalesMonthlyTable;
+  sales_monthly_store: SalesMonthlyStoreTable;
+  sales_monthly_payment: SalesMonthlyPaymentTable;
+  sales_monthly_category: SalesMonthlyCategoryTable;
+  sales_monthly_category_payment: SalesMonthlyCategoryPaymentTable;
+  sales_chain_daily: SalesChainDailyTable;
+  sales_chain_monthly: SalesChainMonthlyTable;
   ingest_files: IngestFilesTable;
   ingest_rejections: IngestRejectionsTable;
   store_days: StoreDaysTable;
@@ -375,6 +490,8 @@ export interface DB {
   alert_deliveries: AlertDeliveriesTable;
   restock_orders: RestockOrdersTable;
   restock_order_lines: RestockOrderLinesTable;
+  alert_subscriptions: AlertSubscriptionsTable;
+  suppliers: SuppliersTable;
   reports: ReportsTable;
   audit_log: AuditLogTable;
 }

@@ -67,3 +67,80 @@ export async function listStock(db: Kysely<DB>, f: StockFilter = {}): Promise<St
     low: r.reorder_point_milli !== null && r.on_hand_milli <= r.reorder_point_milli,
   }));
 }
+
+export interface MovementItem {
+  id: number;
+  kind: string;
+  /** units or kg, signed */
+  delta: number;
+  ref: string;
+  reason: string | null;
+  actor: string | null;
+  at: string;
+}
+
+export interface MovementPage {
+  store: string;
+  sku: string;
+  items: MovementItem[];
+  /** pass as `before` for the next (older) page; null on the last page */
+  nextBefore: number | null;
+}
+
+/** One product's movements at one store, newest first, paged by id (stable while new movements arrive). */
+export async function movementHistory(
+  db: Kysely<DB>,
+  q: { storeId: number; storeCode: string; productId: number; sku: string; limit: number; before?: number },
+): Promise<MovementPage> {
+  let query = db
+    .selectFrom('stock_movements')
+    .select(['id', 'kind', 'delta_milli', 'ref', 'reason', 'actor', 'created_at'])
+    .where('store_id', '=', q.storeId)
+    .where('product_id', '=', q.productId)
+    .orderBy('id', 'desc')
+    .limit(q.limit + 1);
+  if (q.before !== undefined) query = query.where('id', '<', q.before);
+  const rows = await query.execute();
+  const page = rows.slice(0, q.limit);
+  return {
+    store: q.storeCode,
+    sku: q.sku,
+    items: page.map((r) => ({
+      id: Number(r.id),
+      kind: r.kind,
+      delta: Number(r.delta_milli) / 1000,
+      ref: r.ref,
+      reason: r.reason,
+      actor: r.actor,
+      at: r.created_at,
+    })),
+    nextBefore: rows.length > q.limit ? Number(page[page.length - 1]!.id) : null,
+  };
+}
+
+/** One product's stock at one store; a product the store never had reads as zero without levels. */
+export async function productStock(
+  db: Kysely<DB>,
+  store: { id: number; code: string },
+  product: { id: number; sku: string; name: string; category: string | null; unit: 'UN' | 'KG' },
+): Promise<StockItem> {
+  const b = await db
+    .selectFrom('stock_balances')
+    .select(['on_hand_milli', 'reorder_point_milli', 'target_level_milli'])
+    .where('store_id', '=', store.id)
+    .where('product_id', '=', product.id)
+    .executeTakeFirst();
+  const onHand = b ? Number(b.on_hand_milli) : 0;
+  const reorder = b?.reorder_point_milli ?? null;
+  return {
+    store: store.code,
+    sku: product.sku,
+    name: product.name,
+    category: product.category,
+    unit: product.unit,
+    onHand: onHand / 1000,
+    reorderPoint: units(reorder),
+    targetLevel: units(b?.target_level_milli ?? null),
+    low: reorder !== null && onHand <= reorder,
+  };
+}

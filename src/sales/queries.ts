@@ -1,11 +1,12 @@
-// Sales totals for a period, grouped one way. Every grouping reads a daily roll-up, never the sales lines, so a
-// year costs the same as a day times 365 roll-up rows rather than millions of lines.
+// Sales totals for a period, grouped one way: the shape of GET /api/v1/sales and `shopflow sales`. The figures come
+// from the roll-up engine (src/sales/engine.ts), which reads month rows for whole months and day rows for the rest,
+// never the sales lines.
 
 import type { Kysely } from 'kysely';
-import { sql } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import { isValidIsoDate } from '../domain/dates.ts';
 import { invalid } from '../errors.ts';
+import { aggregate, type Scope } from './engine.ts';
 
 export const SALES_GROUPINGS = ['day', 'store', 'product', 'category', 'payment'] as const;
 export type SalesGrouping = (typeof SALES_GROUPINGS)[number];
@@ -38,68 +39,39 @@ export function checkPeriod(from: string, to: string): void {
 
 export async function salesBy(db: Kysely<DB>, q: SalesQuery): Promise<SalesRow[]> {
   checkPeriod(q.from, q.to);
-  const storeFilter = async (): Promise<number[] | undefined> => {
-    let ids = q.storeIds;
-    if (q.store) {
-      const s = await db.selectFrom('stores').select('id').where('code', '=', q.store).executeTakeFirst();
-      if (!s) throw invalid(`store ${q.store} does not exist`, [{ where: 'store', problem: 'unknown store' }]);
-      ids = ids ? ids.filter((i) => i === s.id) : [s.id];
-    }
-    return ids;
-  };
-  const ids = await storeFilter();
-  const inStores = (col: string) => (ids ? sql`and ${sql.ref(col)} in (${sql.join(ids.length ? ids : [-1])})` : sql``);
-  let rows: Array<{ key: string; q: number; r: number; t: number }>;
-  switch (q.by) {
-    case 'day':
-      rows = (
-        await sql<{ key: string; q: number; r: number; t: number }>`
-        select d.business_date as ${sql.ref('key')}, sum(d.quantity_milli) as q, sum(d.revenue_cents) as r, sum(d.tickets) as t
-        from sales_daily_store d where d.business_date between ${q.from} and ${q.to} ${inStores('d.store_id')}
-        group by d.business_date order by d.business_date`.execute(db)
-      ).rows;
-      break;
-    case 'store':
-      rows = (
-        await sql<{ key: string; q: number; r: number; t: number }>`
-        select s.code as ${sql.ref('key')}, sum(d.quantity_milli) as q, sum(d.revenue_cents) as r, sum(d.tickets) as t
-        from sales_daily_store d join stores s on s.id = d.store_id
-        where d.business_date between ${q.from} and ${q.to} ${inStores('d.store_id')}
-        group by s.code order by s.code`.execute(db)
-      ).rows;
-      break;
-    case 'product':
-      rows = (
-        await sql<{ key: string; q: number; r: number; t: number }>`
-        select p.sku as ${sql.ref('key')}, sum(d.quantity_milli) as q, sum(d.revenue_cents) as r, sum(d.tickets) as t
-        from sales_daily d join products p on p.id = d.product_id
-        where d.business_date between ${q.from} and ${q.to} ${inStores('d.store_id')}
-        group by p.sku order by r desc, p.sku`.execute(db)
-      ).rows;
-      break;
-    case 'category':
-      rows = (
-        await sql<{ key: string; q: number; r: number; t: number }>`
-        select d.category as ${sql.ref('key')}, sum(d.quantity_milli) as q, sum(d.revenue_cents) as r, sum(d.tickets) as t
-        from sales_daily_category d
-        where d.business_date between ${q.from} and ${q.to} ${inStores('d.store_id')}
-        group by d.category order by r desc, d.category`.execute(db)
-      ).rows;
-      break;
-    case 'payment':
-      rows = (
-        await sql<{ key: string; q: number; r: number; t: number }>`
-        select d.payment_method as ${sql.ref('key')}, sum(d.quantity_milli) as q, sum(d.revenue_cents) as r, sum(d.tickets) as t
-        from sales_daily_payment d
-        where d.business_date between ${q.from} and ${q.to} ${inStores('d.store_id')}
-        group by d.payment_method order by r desc, d.payment_method`.execute(db)
-      ).rows;
-      break;
+  const stores = await db.selectFrom('stores').select(['id', 'code']).execute();
+  const codeOf = new Map(stores.map((s) => [Number(s.id), s.code]));
+  let ids = q.storeIds;
+  if (q.store) {
+    const s = stores.find((x) => x.code === q.store);
+    if (!s) throw invalid(`store ${q.store} does not exist`, [{ where: 'store', problem: 'unknown store' }]);
+    ids = ids ? ids.filter((i) => i === Number(s.id)) : [Number(s.id)];
   }
-  return rows.map((r) => ({
-    key: String(r.key),
-    quantity: Number(r.q) / 1000,
-    revenueCents: Number(r.r),
-    tickets: Number(r.t),
+  const scope: Scope = { allStoreIds: [...codeOf.keys()], ...(ids ? { storeIds: ids } : {}) };
+  const rows = await aggregate(db, { from: q.from, to: q.to }, scope, q.by);
+  let keyOf = (k: string) => k;
+  if (q.by === 'store') keyOf = (k) => codeOf.get(Number(k)) ?? k;
+  if (q.by === 'product') {
+    const ids = rows.map((r) => Number(r.key));
+    const skus = new Map<number, string>();
+    for (let i = 0; i < ids.length; i += 5000) {
+      const found = await db
+        .selectFrom('products')
+        .select(['id', 'sku'])
+        .where('id', 'in', ids.slice(i, i + 5000))
+        .execute();
+      for (const p of found) skus.set(Number(p.id), p.sku);
+    }
+    keyOf = (k) => skus.get(Number(k)) ?? k;
+  }
+  const out = rows.map((r) => ({
+    key: keyOf(r.key),
+    quantity: r.totals.quantityMilli / 1000,
+    revenueCents: r.totals.revenueCents,
+    tickets: r.totals.tickets,
   }));
+  const byKey = (a: SalesRow, b: SalesRow) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  return out.sort(
+    q.by === 'day' || q.by === 'store' ? byKey : (a, b) => b.revenueCents - a.revenueCents || byKey(a, b),
+  );
 }

@@ -1,72 +1,504 @@
-// The daily roll-ups are derived from the sales lines of a store-day and recomputed from them whenever that day
-// changes (a file loaded or replaced, a checkout, a void), inside the same transaction. Deriving instead of adding
-// deltas keeps "roll-up = Σ sales lines" true by construction, and tickets (distinct receipts) stay exact.
-import { sql } from 'kysely';
+// The sales roll-ups are derived from the sales lines and kept in the transaction that changes the lines, so the
+// period queries (src/sales/queries.ts, src/sales/dashboard.ts) never scan lines.
+//
+//   day grain, per store:   sales_daily (product), sales_daily_store, _payment, _category, _category_payment
+//   month grain, per store: sales_monthly (product), sales_monthly_store, _payment, _category, _category_payment
+//   chain-wide, product:    sales_chain_daily, sales_chain_monthly
+//
+// A file load or replacement calls recomputeDailyRollup: the store-day's day rows are recomputed from its lines
+// (deriving instead of adding keeps "roll-up = Σ sales lines" true by construction and tickets exact), its small
+// month rows are recomputed from the day rows, and the product month and chain rows move by the difference
+// between the store-day's product rows before and after. A self-checkout receipt, new to its day, adds its deltas
+// with addReceiptToRollups instead: recomputing the day at every purchase would cost O(lines of the day).
+// Nothing else may write these tables; rollupMismatches checks every one of them against the lines.
+import { MysqlAdapter, type RawBuilder, sql } from 'kysely';
+import type { Dialect } from '../db/connect.ts';
 import type { Tx } from '../db/tx.ts';
+import { monthEnd, monthOf, monthStart } from '../domain/period.ts';
+
+interface Dim {
+  col: string;
+  /** the value from a sales line `l` joined to its product `p` */
+  expr: string;
+}
+
+const PAYMENT: Dim = { col: 'payment_method', expr: "coalesce(l.payment_method, 'unknown')" };
+const CATEGORY: Dim = { col: 'category', expr: "coalesce(p.category, '')" };
+const PRODUCT: Dim = { col: 'product_id', expr: 'l.product_id' };
+
+export interface RollupFamily {
+  day: string;
+  month: string;
+  dims: Dim[];
+}
+
+/** The per-store groupings whose month rows are recomputed from their day rows (a store-month has few of them). */
+export const STORE_FAMILIES = {
+  store: { day: 'sales_daily_store', month: 'sales_monthly_store', dims: [] },
+  payment: { day: 'sales_daily_payment', month: 'sales_monthly_payment', dims: [PAYMENT] },
+  category: { day: 'sales_daily_category', month: 'sales_monthly_category', dims: [CATEGORY] },
+  category_payment: {
+    day: 'sales_daily_category_payment',
+    month: 'sales_monthly_category_payment',
+    dims: [CATEGORY, PAYMENT],
+  },
+} as const satisfies Record<string, RollupFamily>;
+
+export const PRODUCT_FAMILY = { day: 'sales_daily', month: 'sales_monthly', dims: [PRODUCT] } as const;
+
+export const MEASURES = ['quantity_milli', 'revenue_cents', 'line_count', 'tickets', 'items'] as const;
+export const GROSS = ['gross_revenue_cents', 'gross_quantity_milli'] as const;
+
+const ITEM_OF_LINE =
+  "case when p.unit = 'KG' then (case when l.quantity_milli < 0 then -1 else 1 end) " +
+  'else (l.quantity_milli - l.quantity_milli % 1000) / 1000 end';
+
+const LINE_MEASURE_EXPRS = [
+  'sum(l.quantity_milli)',
+  'sum(l.total_cents)',
+  'count(*)',
+  'count(distinct l.receipt_id)',
+  `sum(${ITEM_OF_LINE})`,
+];
+const LINE_GROSS_EXPRS = [
+  'sum(case when l.total_cents > 0 then l.total_cents else 0 end)',
+  'sum(case when l.quantity_milli > 0 then l.quantity_milli else 0 end)',
+];
+const LINE_MEASURES = LINE_MEASURE_EXPRS.join(', ');
+const LINE_GROSS = LINE_GROSS_EXPRS.join(', ');
+
+const DAY_TABLES = [PRODUCT_FAMILY.day, ...Object.values(STORE_FAMILIES).map((f) => f.day)] as const;
+const DERIVED_TABLES = [
+  PRODUCT_FAMILY.month,
+  ...Object.values(STORE_FAMILIES).map((f) => f.month),
+  'sales_chain_daily',
+  'sales_chain_monthly',
+] as const;
+
+export function dialectOf(db: Tx): Dialect {
+  return db.getExecutor().adapter instanceof MysqlAdapter ? 'mysql' : 'sqlite';
+}
+
+const cols = (names: readonly string[]) => sql.raw(names.join(', '));
+
+/** Inserts the day rows of every family for the lines matching `where` (a condition on `l`). */
+async function insertDayRows(trx: Tx, where: RawBuilder<unknown>): Promise<void> {
+  await sql`
+    insert into sales_daily (store_id, business_date, product_id, ${cols(MEASURES)}, ${cols(GROSS)})
+    select l.store_id, l.business_date, l.product_id, ${sql.raw(LINE_MEASURES)}, ${sql.raw(LINE_GROSS)}
+    from sales_lines l join products p on p.id = l.product_id
+    where ${where}
+    group by l.store_id, l.business_date, l.product_id`.execute(trx);
+  for (const f of Object.values(STORE_FAMILIES)) {
+    const dimCols = f.dims.map((d) => `, ${d.col}`).join('');
+    const dimExprs = f.dims.map((d) => `, ${d.expr}`).join('');
+    await sql`
+      insert into ${sql.raw(f.day)} (store_id, business_date${sql.raw(dimCols)}, ${cols(MEASURES)})
+      select l.store_id, l.business_date${sql.raw(dimExprs)}, ${sql.raw(LINE_MEASURES)}
+      from sales_lines l join products p on p.id = l.product_id
+      where ${where}
+      group by l.store_id, l.business_date${sql.raw(dimExprs)}`.execute(trx);
+  }
+}
+
+/** Recomputes one store-month of the small month tables from their day rows. */
+async function recomputeStoreMonth(trx: Tx, storeId: number, month: string): Promise<void> {
+  for (const f of Object.values(STORE_FAMILIES)) {
+    const dimCols = f.dims.map((d) => `, ${d.col}`).join('');
+    await sql`delete from ${sql.raw(f.month)} where store_id = ${storeId} and month = ${month}`.execute(trx);
+    await sql`
+      insert into ${sql.raw(f.month)} (store_id, month${sql.raw(dimCols)}, ${cols(MEASURES)})
+      select store_id, ${month}${sql.raw(dimCols)}, ${sql.raw(MEASURES.map((m) => `sum(${m})`).join(', '))}
+      from ${sql.raw(f.day)}
+      where store_id = ${storeId} and business_date between ${monthStart(month)} and ${monthEnd(month)}
+      group by store_id${sql.raw(dimCols)}`.execute(trx);
+  }
+}
+
+type Figures = [q: number, r: number, n: number, t: number, i: number, gr: number, gq: number];
+
+async function productRows(trx: Tx, storeId: number, businessDate: string): Promise<Map<number, Figures>> {
+  const rows = await sql<Record<string, number>>`
+    select product_id, ${cols(MEASURES)}, ${cols(GROSS)} from sales_daily
+    where store_id = ${storeId} and business_date = ${businessDate}`.execute(trx);
+  const out = new Map<number, Figures>();
+  for (const r of rows.rows) {
+    out.set(Number(r.product_id), [
+      Number(r.quantity_milli),
+      Number(r.revenue_cents),
+      Number(r.line_count),
+      Number(r.tickets),
+      Number(r.items),
+      Number(r.gross_revenue_cents),
+      Number(r.gross_quantity_milli),
+    ]);
+  }
+  return out;
+}
+
+const UPSERT_CHUNK = 250;
+
+/** Adds `figures` to the rows of `keys`, creating missing rows: one atomic statement per chunk on both databases. */
+async function upsertAdd(
+  trx: Tx,
+  dialect: Dialect,
+  table: string,
+  keyCols: readonly string[],
+  valueCols: readonly string[],
+  rows: unknown[][],
+): Promise<void> {
+  const set =
+    dialect === 'sqlite'
+      ? `on conflict (${keyCols.join(', ')}) do update set ${valueCols.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`
+      : `on duplicate key update ${valueCols.map((c) => `${c} = ${c} + values(${c})`).join(', ')}`;
+  for (let i = 0; i < rows.length; i += UPSERT_CHUNK) {
+    const values = sql.join(rows.slice(i, i + UPSERT_CHUNK).map((r) => sql`(${sql.join(r)})`));
+    await sql`insert into ${sql.raw(table)} (${cols([...keyCols, ...valueCols])}) values ${values} ${sql.raw(set)}`.execute(
+      trx,
+    );
+  }
+}
+
+/** Moves the product month and chain rows of a store-day by `delta` (per product id), in product order. */
+async function applyProductDeltas(
+  trx: Tx,
+  dialect: Dialect,
+  storeId: number,
+  businessDate: string,
+  delta: Map<number, Figures>,
+): Promise<void> {
+  if (delta.size === 0) return;
+  const ids = [...delta.keys()].sort((a, b) => a - b);
+  const month = monthOf(businessDate);
+  const valueCols = [...MEASURES, ...GROSS];
+  const shrinking = ids.filter((id) => delta.get(id)![2] < 0);
+  const targets: Array<{ table: string; keys: string[]; prefix: unknown[] }> = [
+    { table: 'sales_monthly', keys: ['store_id', 'month', 'product_id'], prefix: [storeId, month] },
+    { table: 'sales_chain_daily', keys: ['business_date', 'product_id'], prefix: [businessDate] },
+    { table: 'sales_chain_monthly', keys: ['month', 'product_id'], prefix: [month] },
+  ];
+  for (const t of targets) {
+    await upsertAdd(
+      trx,
+      dialect,
+      t.table,
+      t.keys,
+      valueCols,
+      ids.map((id) => [...t.prefix, id, ...delta.get(id)!]),
+    );
+    // a row exists exactly while lines exist for it: only a product that lost lines can reach zero
+    if (shrinking.length) {
+      const prefix = t.keys.slice(0, -1).map((k, i) => sql`${sql.ref(k)} = ${t.prefix[i]}`);
+      for (let i = 0; i < shrinking.length; i += 500) {
+        await sql`delete from ${sql.raw(t.table)}
+          where ${sql.join(prefix, sql` and `)} and product_id in (${sql.join(shrinking.slice(i, i + 500))})
+            and line_count = 0`.execute(trx);
+      }
+    }
+  }
+}
 
 export async function recomputeDailyRollup(trx: Tx, storeId: number, businessDate: string): Promise<void> {
-  for (const table of ['sales_daily', 'sales_daily_store', 'sales_daily_payment', 'sales_daily_category'] as const) {
-    await trx.deleteFrom(table).where('store_id', '=', storeId).where('business_date', '=', businessDate).execute();
+  const before = await productRows(trx, storeId, businessDate);
+  for (const table of DAY_TABLES) {
+    await sql`delete from ${sql.raw(table)} where store_id = ${storeId} and business_date = ${businessDate}`.execute(
+      trx,
+    );
+  }
+  await insertDayRows(trx, sql`l.store_id = ${storeId} and l.business_date = ${businessDate}`);
+  const after = await productRows(trx, storeId, businessDate);
+  await recomputeStoreMonth(trx, storeId, monthOf(businessDate));
+
+  const delta = new Map<number, Figures>();
+  const zero: Figures = [0, 0, 0, 0, 0, 0, 0];
+  for (const id of new Set([...before.keys(), ...after.keys()])) {
+    const b = before.get(id) ?? zero;
+    const a = after.get(id) ?? zero;
+    const d = a.map((v, i) => v - b[i]!) as Figures;
+    if (d.some((v) => v !== 0)) delta.set(id, d);
+  }
+  await applyProductDeltas(trx, dialectOf(trx), storeId, businessDate, delta);
+}
+
+export interface ReceiptLine {
+  productId: number;
+  quantityMilli: number;
+  totalCents: number;
+}
+
+/**
+ * Adds one receipt, new to its store-day, to every roll-up: each grouping it touches gains its lines and exactly
+ * one ticket, which is what recomputing the day would give. Rows are written in one fixed order, the same as
+ * recomputeDailyRollup's for the shared chain rows (products ascending, day before month), so that concurrent
+ * writers on MySQL wait for each other instead of deadlocking; the store rows, which every receipt of the store
+ * touches, come last.
+ */
+export async function addReceiptToRollups(
+  trx: Tx,
+  receipt: { storeId: number; businessDate: string; paymentMethod: string | null; lines: ReceiptLine[] },
+): Promise<void> {
+  if (receipt.lines.length === 0) return;
+  const dialect = dialectOf(trx);
+  const { storeId, businessDate } = receipt;
+  const month = monthOf(businessDate);
+  const payment = receipt.paymentMethod ?? 'unknown';
+  const ids = [...new Set(receipt.lines.map((l) => l.productId))].sort((a, b) => a - b);
+  const products = new Map(
+    (
+      await sql<{ id: number; unit: string; category: string | null }>`
+        select id, unit, category from products where id in (${sql.join(ids)})`.execute(trx)
+    ).rows.map((p) => [Number(p.id), p]),
+  );
+
+  const add = (map: Map<string, Figures>, key: string, l: ReceiptLine, item: number) => {
+    const f = map.get(key) ?? [0, 0, 0, 1, 0, 0, 0];
+    f[0] += l.quantityMilli;
+    f[1] += l.totalCents;
+    f[2] += 1;
+    f[4] += item;
+    f[5] += Math.max(l.totalCents, 0);
+    f[6] += Math.max(l.quantityMilli, 0);
+    map.set(key, f);
+  };
+  const byProduct = new Map<string, Figures>();
+  const byCategory = new Map<string, Figures>();
+  const whole = new Map<string, Figures>();
+  for (const l of receipt.lines) {
+    const p = products.get(l.productId);
+    const item =
+      p?.unit === 'KG' ? (l.quantityMilli < 0 ? -1 : 1) : (l.quantityMilli - (l.quantityMilli % 1000)) / 1000;
+    add(byProduct, String(l.productId), l, item);
+    add(byCategory, p?.category ?? '', l, item);
+    add(whole, '', l, item);
+  }
+  const productRowsOf = (prefix: unknown[]) => ids.map((id) => [...prefix, id, ...byProduct.get(String(id))!]);
+  const categories = [...byCategory.keys()].sort();
+  const measuresOf = (f: Figures) => f.slice(0, 5);
+  const withGross = [...MEASURES, ...GROSS];
+
+  await upsertAdd(trx, dialect, 'sales_daily', ['store_id', 'business_date', 'product_id'], withGross, [
+    ...productRowsOf([storeId, businessDate]),
+  ]);
+  await upsertAdd(trx, dialect, 'sales_monthly', ['store_id', 'month', 'product_id'], withGross, [
+    ...productRowsOf([storeId, month]),
+  ]);
+  for (const [day, mon] of [
+    ['sales_daily_category', 'sales_monthly_category'],
+    ['sales_daily_category_payment', 'sales_monthly_category_payment'],
+  ] as const) {
+    const withPayment = day === 'sales_daily_category_payment';
+    const keys = withPayment ? ['category', 'payment_method'] : ['category'];
+    const rows = (prefix: unknown[]) =>
+      categories.map((c) => [...prefix, c, ...(withPayment ? [payment] : []), ...measuresOf(byCategory.get(c)!)]);
+    await upsertAdd(trx, dialect, day, ['store_id', 'business_date', ...keys], MEASURES, rows([storeId, businessDate]));
+    await upsertAdd(trx, dialect, mon, ['store_id', 'month', ...keys], MEASURES, rows([storeId, month]));
+  }
+  await upsertAdd(trx, dialect, 'sales_chain_daily', ['business_date', 'product_id'], withGross, [
+    ...productRowsOf([businessDate]),
+  ]);
+  await upsertAdd(trx, dialect, 'sales_chain_monthly', ['month', 'product_id'], withGross, [...productRowsOf([month])]);
+  const all = measuresOf(whole.get('')!);
+  await upsertAdd(trx, dialect, 'sales_daily_payment', ['store_id', 'business_date', 'payment_method'], MEASURES, [
+    [storeId, businessDate, payment, ...all],
+  ]);
+  await upsertAdd(trx, dialect, 'sales_monthly_payment', ['store_id', 'month', 'payment_method'], MEASURES, [
+    [storeId, month, payment, ...all],
+  ]);
+  await upsertAdd(trx, dialect, 'sales_daily_store', ['store_id', 'business_date'], MEASURES, [
+    [storeId, businessDate, ...all],
+  ]);
+  await upsertAdd(trx, dialect, 'sales_monthly_store', ['store_id', 'month'], MEASURES, [[storeId, month, ...all]]);
+}
+
+/**
+ * Empties every roll-up and derives it again from all the sales lines, in bulk. For repairs and for loading large
+ * data sets (the benchmarks); a store-day change goes through recomputeDailyRollup.
+ */
+export async function rebuildAllRollups(trx: Tx): Promise<void> {
+  for (const table of [...DAY_TABLES, ...DERIVED_TABLES]) await sql`delete from ${sql.raw(table)}`.execute(trx);
+  await insertDayRows(trx, sql`1 = 1`);
+  const sums = (names: readonly string[]) => sql.raw(names.map((m) => `sum(${m})`).join(', '));
+  const month = sql.raw('substr(business_date, 1, 7)');
+  for (const f of [...Object.values(STORE_FAMILIES), PRODUCT_FAMILY]) {
+    const dimCols = f.dims.map((d) => `, ${d.col}`).join('');
+    const gross = f === PRODUCT_FAMILY ? GROSS : [];
+    await sql`
+      insert into ${sql.raw(f.month)} (store_id, month${sql.raw(dimCols)}, ${cols([...MEASURES, ...gross])})
+      select store_id, ${month}${sql.raw(dimCols)}, ${sums([...MEASURES, ...gross])}
+      from ${sql.raw(f.day)} group by store_id, ${month}${sql.raw(dimCols)}`.execute(trx);
   }
   await sql`
-    insert into sales_daily (store_id, business_date, product_id, quantity_milli, revenue_cents, line_count, tickets)
-    select store_id, business_date, product_id, sum(quantity_milli), sum(total_cents), count(*), count(distinct receipt_id)
-    from sales_lines where store_id = ${storeId} and business_date = ${businessDate}
-    group by store_id, business_date, product_id`.execute(trx);
+    insert into sales_chain_daily (business_date, product_id, ${cols([...MEASURES, ...GROSS])})
+    select business_date, product_id, ${sums([...MEASURES, ...GROSS])}
+    from sales_daily group by business_date, product_id`.execute(trx);
   await sql`
-    insert into sales_daily_store (store_id, business_date, quantity_milli, revenue_cents, line_count, tickets)
-    select store_id, business_date, sum(quantity_milli), sum(total_cents), count(*), count(distinct receipt_id)
-    from sales_lines where store_id = ${storeId} and business_date = ${businessDate}
-    group by store_id, business_date`.execute(trx);
-  await sql`
-    insert into sales_daily_payment (store_id, business_date, payment_method, quantity_milli, revenue_cents, tickets)
-    select store_id, business_date, coalesce(payment_method, 'unknown'), sum(quantity_milli), sum(total_cents),
-           count(distinct receipt_id)
-    from sales_lines where store_id = ${storeId} and business_date = ${businessDate}
-    group by store_id, business_date, coalesce(payment_method, 'unknown')`.execute(trx);
-  await sql`
-    insert into sales_daily_category (store_id, business_date, category, quantity_milli, revenue_cents, tickets)
-    select l.store_id, l.business_date, coalesce(p.category, ''), sum(l.quantity_milli), sum(l.total_cents),
-           count(distinct l.receipt_id)
-    from sales_lines l join products p on p.id = l.product_id
-    where l.store_id = ${storeId} and l.business_date = ${businessDate}
-    group by l.store_id, l.business_date, coalesce(p.category, '')`.execute(trx);
+    insert into sales_chain_monthly (month, product_id, ${cols([...MEASURES, ...GROSS])})
+    select month, product_id, ${sums([...MEASURES, ...GROSS])}
+    from sales_monthly group by month, product_id`.execute(trx);
 }
 
 export interface RollupMismatch {
   table: string;
+  /** 0 for the chain-wide tables */
   storeId: number;
+  /** the day, or the month (`YYYY-MM`) of a month table */
   businessDate: string;
 }
 
-/** Store-days whose roll-ups differ from their sales lines. Empty means the roll-up holds. */
-export async function rollupMismatches(trx: Tx): Promise<RollupMismatch[]> {
+/** The lines of each store-day grouped by `dims`, with the measures named as the roll-up columns. */
+function linesBy(dims: Dim[], gross = false): RawBuilder<unknown> {
+  const dimSelect = dims.map((d) => `, ${d.expr} as ${d.col}`).join('');
+  const dimGroup = dims.map((d) => `, ${d.expr}`).join('');
+  const names = [...MEASURES, ...(gross ? GROSS : [])];
+  const exprs = [...LINE_MEASURE_EXPRS, ...(gross ? LINE_GROSS_EXPRS : [])];
+  return sql.raw(`
+    select l.store_id, l.business_date${dimSelect}, ${exprs.map((e, i) => `${e} as ${names[i]}`).join(', ')}
+    from sales_lines l join products p on p.id = l.product_id
+    group by l.store_id, l.business_date${dimGroup}`);
+}
+
+/** `source` summed by `keys` (column names of `source`), keeping the measure names. */
+function summed(source: RawBuilder<unknown> | string, keys: string[], measures: readonly string[]) {
+  const from = typeof source === 'string' ? sql.raw(source) : sql`(${source})`;
+  const keyExprs = keys.map((k) => (k === 'month' ? 'substr(business_date, 1, 7) as month' : k));
+  const groupExprs = keys.map((k) => (k === 'month' ? 'substr(business_date, 1, 7)' : k));
+  return sql`select ${sql.raw(keyExprs.join(', '))}, ${sql.raw(measures.map((m) => `sum(${m}) as ${m}`).join(', '))}
+    from ${from} s group by ${sql.raw(groupExprs.join(', '))}`;
+}
+
+async function compare(
+  trx: Tx,
+  label: string,
+  actual: RawBuilder<unknown> | string,
+  expected: RawBuilder<unknown>,
+  keys: string[],
+  measures: readonly string[],
+): Promise<RollupMismatch[]> {
+  const a = typeof actual === 'string' ? sql`(select * from ${sql.raw(actual)})` : sql`(${actual})`;
+  const on = sql.raw(keys.map((k) => `e.${k} = a.${k}`).join(' and '));
+  const differs = sql.raw(measures.map((m) => `e.${m} <> a.${m}`).join(' or '));
+  const storeCol = keys.includes('store_id') ? 'store_id' : '0';
+  const dateCol = keys.includes('business_date') ? 'business_date' : 'month';
+  const pick = (side: string) =>
+    sql.raw(`${storeCol === '0' ? '0' : `${side}.store_id`} as store_id, ${side}.${dateCol} as d`);
+  const rows = await sql<{ store_id: number; d: string }>`
+    select ${pick('e')} from (${expected}) e left join ${a} a on ${on} where a.${sql.raw(keys[0]!)} is null or ${differs}
+    union all
+    select ${pick('a')} from ${a} a left join (${expected}) e on ${on} where e.${sql.raw(keys[0]!)} is null`.execute(
+    trx,
+  );
+  const seen = new Set<string>();
   const out: RollupMismatch[] = [];
-  const product = await sql<{ store_id: number; business_date: string }>`
-    select coalesce(l.store_id, d.store_id) as store_id, coalesce(l.business_date, d.business_date) as business_date
-    from (select store_id, business_date, product_id, sum(quantity_milli) q, sum(total_cents) r, count(*) n
-          from sales_lines group by store_id, business_date, product_id) l
-    left join sales_daily d on d.store_id = l.store_id and d.business_date = l.business_date and d.product_id = l.product_id
-    where d.store_id is null or d.quantity_milli <> l.q or d.revenue_cents <> l.r or d.line_count <> l.n
-    union all
-    select d.store_id, d.business_date from sales_daily d
-    where not exists (select 1 from sales_lines l where l.store_id = d.store_id and l.business_date = d.business_date and l.product_id = d.product_id)`.execute(
-    trx,
+  for (const r of rows.rows) {
+    const m = { table: label, storeId: Number(r.store_id), businessDate: String(r.d) };
+    const k = `${m.storeId}|${m.businessDate}`;
+    if (!seen.has(k)) out.push(m);
+    seen.add(k);
+  }
+  return out;
+}
+
+/**
+ * Store-days (or store-months, or chain days and months) whose roll-ups differ from their sales lines. Empty means
+ * every roll-up holds. Day tables are compared with the lines, month and chain tables with the day tables they sum.
+ * A category is the product's at load time, so by default the category tables are checked through what does not
+ * depend on it (their sums per store-day); `exactCategories` also compares them with today's categories.
+ */
+export async function rollupMismatches(trx: Tx, opts: { exactCategories?: boolean } = {}): Promise<RollupMismatch[]> {
+  const out: RollupMismatch[] = [];
+  const all = [...MEASURES, ...GROSS];
+  const noTickets = MEASURES.filter((m) => m !== 'tickets');
+  const sd = ['store_id', 'business_date'];
+  const sm = ['store_id', 'month'];
+  out.push(...(await compare(trx, 'sales_daily', 'sales_daily', linesBy([PRODUCT], true), [...sd, 'product_id'], all)));
+  out.push(...(await compare(trx, 'sales_daily_store', 'sales_daily_store', linesBy([]), sd, MEASURES)));
+  out.push(
+    ...(await compare(
+      trx,
+      'sales_daily_payment',
+      'sales_daily_payment',
+      linesBy([PAYMENT]),
+      [...sd, 'payment_method'],
+      MEASURES,
+    )),
   );
-  for (const r of product.rows)
-    out.push({ table: 'sales_daily', storeId: Number(r.store_id), businessDate: r.business_date });
-  const store = await sql<{ store_id: number; business_date: string }>`
-    select l.store_id, l.business_date
-    from (select store_id, business_date, sum(quantity_milli) q, sum(total_cents) r, count(*) n, count(distinct receipt_id) t
-          from sales_lines group by store_id, business_date) l
-    left join sales_daily_store d on d.store_id = l.store_id and d.business_date = l.business_date
-    where d.store_id is null or d.quantity_milli <> l.q or d.revenue_cents <> l.r or d.line_count <> l.n or d.tickets <> l.t
-    union all
-    select d.store_id, d.business_date from sales_daily_store d
-    where not exists (select 1 from sales_lines l where l.store_id = d.store_id and l.business_date = d.business_date)`.execute(
-    trx,
+  out.push(
+    ...(await compare(
+      trx,
+      'sales_daily_category',
+      summed('sales_daily_category', sd, noTickets),
+      linesBy([]),
+      sd,
+      noTickets,
+    )),
   );
-  for (const r of store.rows)
-    out.push({ table: 'sales_daily_store', storeId: Number(r.store_id), businessDate: r.business_date });
+  out.push(
+    ...(await compare(
+      trx,
+      'sales_daily_category_payment',
+      summed('sales_daily_category_payment', [...sd, 'payment_method'], noTickets),
+      linesBy([PAYMENT]),
+      [...sd, 'payment_method'],
+      noTickets,
+    )),
+  );
+  out.push(
+    ...(await compare(
+      trx,
+      'sales_daily_category_payment',
+      summed('sales_daily_category_payment', [...sd, 'category'], noTickets),
+      summed('sales_daily_category', [...sd, 'category'], noTickets),
+      [...sd, 'category'],
+      noTickets,
+    )),
+  );
+  if (opts.exactCategories) {
+    out.push(
+      ...(await compare(
+        trx,
+        'sales_daily_category',
+        'sales_daily_category',
+        linesBy([CATEGORY]),
+        [...sd, 'category'],
+        MEASURES,
+      )),
+    );
+    out.push(
+      ...(await compare(
+        trx,
+        'sales_daily_category_payment',
+        'sales_daily_category_payment',
+        linesBy([CATEGORY, PAYMENT]),
+        [...sd, 'category', 'payment_method'],
+        MEASURES,
+      )),
+    );
+  }
+  for (const f of [...Object.values(STORE_FAMILIES), PRODUCT_FAMILY]) {
+    const keys = [...sm, ...f.dims.map((d) => d.col)];
+    const measures = f === PRODUCT_FAMILY ? all : MEASURES;
+    out.push(...(await compare(trx, f.month, f.month, summed(f.day, keys, measures), keys, measures)));
+  }
+  out.push(
+    ...(await compare(
+      trx,
+      'sales_chain_daily',
+      'sales_chain_daily',
+      summed('sales_daily', ['business_date', 'product_id'], all),
+      ['business_date', 'product_id'],
+      all,
+    )),
+  );
+  out.push(
+    ...(await compare(
+      trx,
+      'sales_chain_monthly',
+      'sales_chain_monthly',
+      sql`select month, product_id, ${sql.raw(all.map((m) => `sum(${m}) as ${m}`).join(', '))}
+          from sales_monthly group by month, product_id`,
+      ['month', 'product_id'],
+      all,
+    )),
+  );
   return out;
 }

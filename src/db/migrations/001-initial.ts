@@ -1,5 +1,5 @@
 // The whole schema of the first release, for SQLite and MySQL/MariaDB alike (see src/db/schema.ts for meanings).
-import { type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely, sql } from 'kysely';
+import { type ColumnDataType, type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely, sql } from 'kysely';
 import type { Dialect } from '../connect.ts';
 
 type Col = (c: ColumnDefinitionBuilder) => ColumnDefinitionBuilder;
@@ -90,48 +90,78 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addUniqueConstraint('sales_lines_natural', ['store_id', 'business_date', 'source', 'receipt_id', 'line_no'])
     .execute();
 
-  await table('sales_daily')
-    .addColumn('store_id', refType, notNull)
-    .addColumn('business_date', day, notNull)
-    .addColumn('product_id', refType, notNull)
-    .addColumn('quantity_milli', 'bigint', notNull)
-    .addColumn('revenue_cents', 'bigint', notNull)
-    .addColumn('line_count', 'integer', notNull)
-    .addColumn('tickets', 'integer', notNull)
-    .addPrimaryKeyConstraint('sales_daily_pk', ['store_id', 'business_date', 'product_id'])
-    .execute();
-  await db.schema.createIndex('sales_daily_date').on('sales_daily').columns(['business_date', 'product_id']).execute();
+  // The sales roll-ups (src/sales/rollup.ts): every table carries the same measures. Keys lead with the store and
+  // the period, the order in which a store-day is recomputed; the extra indexes serve the period queries. In SQLite
+  // the primary key is the table (WITHOUT ROWID), so a range of it is read in place, as InnoDB does.
+  const month = 'varchar(7)';
+  const rollup = async (
+    name: string,
+    keys: Array<[string, ColumnDataType]>,
+    o: { gross?: boolean; wide?: boolean } = {},
+  ) => {
+    const counter = o.wide ? 'bigint' : 'integer';
+    let t: CreateTableBuilder<string, string> = table(name);
+    if (dialect === 'sqlite') t = t.modifyEnd(sql`without rowid`);
+    for (const [column, type] of keys) t = t.addColumn(column, type, notNull);
+    // Defaults only so that an older writer fails the roll-up check (rollupMismatches) instead of an insert.
+    const zero: Col = (c) => c.notNull().defaultTo(0);
+    t = t
+      .addColumn('quantity_milli', 'bigint', notNull)
+      .addColumn('revenue_cents', 'bigint', notNull)
+      .addColumn('line_count', counter, zero)
+      .addColumn('tickets', counter, notNull)
+      .addColumn('items', 'bigint', zero);
+    if (o.gross) {
+      t = t.addColumn('gross_revenue_cents', 'bigint', zero).addColumn('gross_quantity_milli', 'bigint', zero);
+    }
+    await t.addPrimaryKeyConstraint(`${name}_pk`, keys.map(([column]) => column) as never).execute();
+  };
+  const index = (name: string, on: string, columns: string[]) =>
+    db.schema.createIndex(name).on(on).columns(columns).execute();
+  const storeDay: Array<[string, ColumnDataType]> = [
+    ['store_id', refType],
+    ['business_date', day],
+  ];
+  const storeMonth: Array<[string, ColumnDataType]> = [
+    ['store_id', refType],
+    ['month', month],
+  ];
+  const product: [string, ColumnDataType] = ['product_id', refType];
+  const payment: [string, ColumnDataType] = ['payment_method', 'varchar(16)'];
+  const category: [string, ColumnDataType] = ['category', 'varchar(120)'];
 
-  await table('sales_daily_store')
-    .addColumn('store_id', refType, notNull)
-    .addColumn('business_date', day, notNull)
-    .addColumn('quantity_milli', 'bigint', notNull)
-    .addColumn('revenue_cents', 'bigint', notNull)
-    .addColumn('line_count', 'integer', notNull)
-    .addColumn('tickets', 'integer', notNull)
-    .addPrimaryKeyConstraint('sales_daily_store_pk', ['store_id', 'business_date'])
-    .execute();
-  await db.schema.createIndex('sales_daily_store_date').on('sales_daily_store').column('business_date').execute();
+  await rollup('sales_daily', [...storeDay, product], { gross: true });
+  await index('sales_daily_date', 'sales_daily', ['business_date', 'product_id']);
+  await index('sales_daily_product', 'sales_daily', ['store_id', 'product_id', 'business_date']);
+  await rollup('sales_daily_store', storeDay);
+  await index('sales_daily_store_date', 'sales_daily_store', ['business_date']);
+  await rollup('sales_daily_payment', [...storeDay, payment]);
+  await index('sales_daily_payment_method', 'sales_daily_payment', ['store_id', 'payment_method', 'business_date']);
+  await rollup('sales_daily_category', [...storeDay, category]);
+  await index('sales_daily_category_name', 'sales_daily_category', ['store_id', 'category', 'business_date']);
+  await rollup('sales_daily_category_payment', [...storeDay, category, payment]);
+  await index('sales_daily_category_payment_key', 'sales_daily_category_payment', [
+    'store_id',
+    'category',
+    'payment_method',
+    'business_date',
+  ]);
 
-  await table('sales_daily_payment')
-    .addColumn('store_id', refType, notNull)
-    .addColumn('business_date', day, notNull)
-    .addColumn('payment_method', 'varchar(16)', notNull)
-    .addColumn('quantity_milli', 'bigint', notNull)
-    .addColumn('revenue_cents', 'bigint', notNull)
-    .addColumn('tickets', 'integer', notNull)
-    .addPrimaryKeyConstraint('sales_daily_payment_pk', ['store_id', 'business_date', 'payment_method'])
-    .execute();
+  await rollup('sales_monthly', [...storeMonth, product], { gross: true, wide: true });
+  await index('sales_monthly_by_revenue', 'sales_monthly', ['store_id', 'month', 'gross_revenue_cents']);
+  await index('sales_monthly_by_quantity', 'sales_monthly', ['store_id', 'month', 'gross_quantity_milli']);
+  await index('sales_monthly_product', 'sales_monthly', ['store_id', 'product_id', 'month']);
+  await rollup('sales_monthly_store', storeMonth, { wide: true });
+  await rollup('sales_monthly_payment', [...storeMonth, payment], { wide: true });
+  await rollup('sales_monthly_category', [...storeMonth, category], { wide: true });
+  await rollup('sales_monthly_category_payment', [...storeMonth, category, payment], { wide: true });
 
-  await table('sales_daily_category')
-    .addColumn('store_id', refType, notNull)
-    .addColumn('business_date', day, notNull)
-    .addColumn('category', 'varchar(120)', notNull)
-    .addColumn('quantity_milli', 'bigint', notNull)
-    .addColumn('revenue_cents', 'bigint', notNull)
-    .addColumn('tickets', 'integer', notNull)
-    .addPrimaryKeyConstraint('sales_daily_category_pk', ['store_id', 'business_date', 'category'])
-    .execute();
+  await rollup('sales_chain_daily', [['business_date', day], product], { gross: true, wide: true });
+  await index('sales_chain_daily_product', 'sales_chain_daily', ['product_id', 'business_date']);
+  await rollup('sales_chain_monthly', [['month', month], product], { gross: true, wide: true });
+  await index('sales_chain_monthly_by_revenue', 'sales_chain_monthly', ['month', 'gross_revenue_cents']);
+  await index('sales_chain_monthly_by_quantity', 'sales_chain_monthly', ['month', 'gross_quantity_milli']);
+  await index('sales_chain_monthly_product', 'sales_chain_monthly', ['product_id', 'month']);
 
   await withId(table('ingest_files'))
     .addColumn('object_ref', 'char(64)', (c) => c.notNull().unique())
@@ -217,6 +247,9 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('password_hash', 'varchar(200)', notNull)
     .addColumn('role', 'varchar(8)', notNull)
     .addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('failed_logins', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('locked_until', ts)
+    .addColumn('last_login_at', ts)
     .addColumn('created_at', ts, notNull)
     .addColumn('updated_at', ts, notNull)
     .execute();
@@ -246,6 +279,7 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('revoked_at', ts)
     .addColumn('last_used_at', ts)
     .execute();
+  await db.schema.createIndex('api_tokens_store').on('api_tokens').column('store_id').execute();
 
   await table('idempotency_keys')
     .addColumn('scope', 'varchar(64)', notNull)
@@ -267,6 +301,10 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('actor', 'varchar(120)')
     .addColumn('created_at', ts, notNull)
     .addColumn('voided_at', ts)
+    .addColumn('voided_by', 'varchar(120)')
+    .addColumn('void_reason', 'varchar(500)')
+    .addColumn('void_date', day)
+    .addUniqueConstraint('checkouts_receipt', ['store_id', 'receipt_id'])
     .execute();
   await db.schema.createIndex('checkouts_store_day').on('checkouts').columns(['store_id', 'business_date']).execute();
 
@@ -284,13 +322,17 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('acknowledged_at', ts)
     .addColumn('acknowledged_by', 'varchar(120)')
     .addColumn('snoozed_until', ts)
+    .addColumn('notified_at', ts)
     .execute();
   await db.schema.createIndex('alerts_store_status').on('alerts').columns(['store_id', 'status']).execute();
+  // the digest job's scan: alerts not yet taken, oldest first
+  await db.schema.createIndex('alerts_notify').on('alerts').columns(['notified_at', 'raised_at']).execute();
 
   await withId(table('alert_deliveries'))
     .addColumn('alert_id', refType, notNull)
     .addColumn('channel', 'varchar(8)', notNull)
     .addColumn('recipient', 'varchar(300)', notNull)
+    .addColumn('message_key', 'varchar(64)', notNull)
     .addColumn('status', 'varchar(8)', notNull)
     .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('last_error', 'text')
@@ -298,6 +340,23 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('sent_at', ts)
     .execute();
   await db.schema.createIndex('alert_deliveries_alert').on('alert_deliveries').column('alert_id').execute();
+  await db.schema.createIndex('alert_deliveries_message').on('alert_deliveries').column('message_key').execute();
+
+  await withId(table('alert_subscriptions'))
+    .addColumn('store_id', refType)
+    .addColumn('kind', 'varchar(16)')
+    .addColumn('channel', 'varchar(8)', notNull)
+    .addColumn('recipient', 'varchar(300)', notNull)
+    .addColumn('created_by', 'varchar(120)')
+    .addColumn('created_at', ts, notNull)
+    .execute();
+
+  await withId(table('suppliers'))
+    .addColumn('name', 'varchar(200)', (c) => c.notNull().unique())
+    .addColumn('email', 'varchar(254)')
+    .addColumn('created_at', ts, notNull)
+    .addColumn('updated_at', ts, notNull)
+    .execute();
 
   await withId(table('restock_orders'))
     .addColumn('store_id', refType, notNull)
@@ -306,10 +365,20 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('open_key', 'varchar(191)', (c) => c.unique())
     .addColumn('document_key', 'varchar(1024)')
     .addColumn('created_at', ts, notNull)
+    .addColumn('updated_at', ts, notNull)
     .addColumn('approved_by', 'varchar(120)')
     .addColumn('approved_at', ts)
     .addColumn('issued_at', ts)
+    .addColumn('receipt_count', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('emailed_to', 'varchar(254)')
+    .addColumn('emailed_at', ts)
     .addColumn('closed_at', ts)
+    .addColumn('cancelled_at', ts)
+    .execute();
+  await db.schema
+    .createIndex('restock_orders_store_status')
+    .on('restock_orders')
+    .columns(['store_id', 'status'])
     .execute();
 
   await withId(table('restock_order_lines'))
@@ -320,6 +389,12 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('rationale', 'text', notNull)
     .addUniqueConstraint('restock_order_lines_product', ['order_id', 'product_id'])
     .execute();
+  // the projection's scan: what is still on order for a product
+  await db.schema
+    .createIndex('restock_order_lines_by_product')
+    .on('restock_order_lines')
+    .column('product_id')
+    .execute();
 
   await withId(table('reports'))
     .addColumn('kind', 'varchar(32)', notNull)
@@ -328,11 +403,18 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('date_to', day, notNull)
     .addColumn('format', 'varchar(4)', notNull)
     .addColumn('bucket', 'varchar(63)', notNull)
-    .addColumn('object_key', 'varchar(1024)', notNull)
+    // report keys are short (reports/<kind>/<from>_<to>/<store>.pdf); 255 keeps the unique key within InnoDB's limit
+    .addColumn('object_key', 'varchar(255)', notNull)
+    .addColumn('version_id', 'varchar(128)', notNull)
+    .addColumn('size_bytes', 'bigint', notNull)
+    .addColumn('pages', 'integer')
     .addColumn('created_by', 'varchar(120)')
     .addColumn('created_at', ts, notNull)
+    // one row per report object: generating it again records the new version in the same row
+    .addUniqueConstraint('reports_object', ['bucket', 'object_key'])
     .execute();
   await db.schema.createIndex('reports_kind_date').on('reports').columns(['kind', 'date_from']).execute();
+  await db.schema.createIndex('reports_store_date').on('reports').columns(['store_id', 'date_from']).execute();
 
   await withId(table('audit_log'))
     .addColumn('at', ts, notNull)

@@ -1,8 +1,11 @@
 // Sales, stock and file queries over HTTP: the same functions and the same JSON shapes as the CLI's --json.
 import type { FastifyPluginAsync } from 'fastify';
+import { notFound } from '../../errors.ts';
 import { fileDetail, listFiles } from '../../ingest/files.ts';
 import { listStock } from '../../inventory/queries.ts';
 import { SALES_GROUPINGS, type SalesGrouping, salesBy } from '../../sales/queries.ts';
+import { storeCodesForIds } from '../../users/stores.ts';
+import { ALL_ROLES, type Principal, visibleStoreIds } from '../auth/contract.ts';
 import { problemResponse } from '../problem.ts';
 
 const date = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const;
@@ -72,9 +75,16 @@ const Rejection = {
 } as const;
 
 export const dataRoutes: FastifyPluginAsync = async (app) => {
+  // ingest_files names its store by code; undefined: every file (admins)
+  const visibleCodes = async (p: Principal | undefined) => {
+    const ids = visibleStoreIds(p);
+    return ids && storeCodesForIds(app.ctx.database.db, ids);
+  };
+
   app.get<{ Querystring: { from: string; to: string; store?: string; by?: SalesGrouping } }>(
     '/sales',
     {
+      config: { access: { roles: ALL_ROLES, store: { in: 'query', name: 'store' } } },
       schema: {
         tags: ['sales'],
         summary: 'Sales totals for a period, grouped by day, store, product, category or payment method',
@@ -101,6 +111,7 @@ export const dataRoutes: FastifyPluginAsync = async (app) => {
         to: req.query.to,
         store: req.query.store,
         by: req.query.by ?? 'day',
+        storeIds: visibleStoreIds(req.principal),
       }),
   );
 
@@ -109,6 +120,7 @@ export const dataRoutes: FastifyPluginAsync = async (app) => {
   }>(
     '/stock',
     {
+      config: { access: { roles: ALL_ROLES, tokens: ['kiosk'], store: { in: 'query', name: 'store' } } },
       schema: {
         tags: ['stock'],
         summary: 'Stock per store and product, with levels',
@@ -127,12 +139,14 @@ export const dataRoutes: FastifyPluginAsync = async (app) => {
         response: { 200: { type: 'array', items: StockRow } },
       },
     },
-    async (req) => listStock(app.ctx.database.db, req.query),
+    async (req) => listStock(app.ctx.database.db, { ...req.query, stores: visibleStoreIds(req.principal) }),
   );
 
   app.get<{ Querystring: { store?: string; date?: string; status?: string; limit?: number; offset?: number } }>(
     '/files',
     {
+      // upload tokens poll the result of the files they sent
+      config: { access: { roles: ALL_ROLES, tokens: ['upload'], store: { in: 'query', name: 'store' } } },
       schema: {
         tags: ['files'],
         summary: 'Ingested sales files, newest first',
@@ -150,12 +164,13 @@ export const dataRoutes: FastifyPluginAsync = async (app) => {
         response: { 200: { type: 'array', items: FileSummary } },
       },
     },
-    async (req) => listFiles(app.ctx.database.db, req.query),
+    async (req) => listFiles(app.ctx.database.db, { ...req.query, stores: await visibleCodes(req.principal) }),
   );
 
   app.get<{ Params: { id: number } }>(
     '/files/:id',
     {
+      config: { access: { roles: ALL_ROLES, tokens: ['upload'] } },
       schema: {
         tags: ['files'],
         summary: 'One file: its result and its rejected lines',
@@ -169,6 +184,14 @@ export const dataRoutes: FastifyPluginAsync = async (app) => {
         },
       },
     },
-    async (req) => fileDetail(app.ctx.database.db, req.params.id),
+    async (req) => {
+      const file = await fileDetail(app.ctx.database.db, req.params.id);
+      const codes = await visibleCodes(req.principal);
+      // another store's file is answered as missing: its existence is not disclosed
+      if (codes && !(file.store !== null && codes.includes(file.store))) {
+        throw notFound(`file ${req.params.id} does not exist`);
+      }
+      return file;
+    },
   );
 };

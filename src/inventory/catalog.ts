@@ -1,0 +1,136 @@
+// Finding the stores and products a stock request names, with errors that say which one was not found and where.
+import type { Kysely } from 'kysely';
+import type { DB, ProductUnit, StoreKind } from '../db/schema.ts';
+import type { Tx } from '../db/tx.ts';
+import { invalid, notFound } from '../errors.ts';
+
+export interface StoreInfo {
+  id: number;
+  code: string;
+  name: string;
+  kind: StoreKind;
+  timezone: string;
+  scaleProfile: string | null;
+}
+
+export interface ProductInfo {
+  id: number;
+  sku: string;
+  ean: string | null;
+  name: string;
+  category: string | null;
+  unit: ProductUnit;
+  priceCents: number;
+}
+
+type Db = Kysely<DB> | Tx;
+
+export async function findStore(db: Db, code: string): Promise<StoreInfo> {
+  const s = await db
+    .selectFrom('stores')
+    .select(['id', 'code', 'name', 'kind', 'timezone', 'scale_profile'])
+    .where('code', '=', code)
+    .executeTakeFirst();
+  if (!s) throw notFound(`there is no store ${code}`);
+  return {
+    id: Number(s.id),
+    code: s.code,
+    name: s.name,
+    kind: s.kind,
+    timezone: s.timezone,
+    scaleProfile: s.scale_profile,
+  };
+}
+
+// A store's kind, time zone and scale profile change a few times a year; a checkout reads them at every purchase.
+// Kept for a few seconds per process, and dropped at once when this process changes the store.
+const STORE_TTL_MS = 5000;
+const storeCache = new Map<string, { store: StoreInfo; until: number }>();
+
+export async function findStoreCached(db: Db, code: string): Promise<StoreInfo> {
+  const hit = storeCache.get(code);
+  if (hit && hit.until > Date.now()) return hit.store;
+  const store = await findStore(db, code);
+  if (storeCache.size > 10_000) storeCache.clear();
+  storeCache.set(code, { store, until: Date.now() + STORE_TTL_MS });
+  return store;
+}
+
+export function forgetStore(code: string): void {
+  storeCache.delete(code);
+}
+
+const PRODUCT_COLUMNS = ['id', 'sku', 'ean', 'name', 'category', 'unit', 'price_cents'] as const;
+
+function toProduct(p: {
+  id: number;
+  sku: string;
+  ean: string | null;
+  name: string;
+  category: string | null;
+  unit: ProductUnit;
+  price_cents: number;
+}): ProductInfo {
+  return {
+    id: Number(p.id),
+    sku: p.sku,
+    ean: p.ean,
+    name: p.name,
+    category: p.category,
+    unit: p.unit,
+    priceCents: Number(p.price_cents),
+  };
+}
+
+export async function findProduct(db: Db, sku: string): Promise<ProductInfo> {
+  const p = await db.selectFrom('products').select(PRODUCT_COLUMNS).where('sku', '=', sku).executeTakeFirst();
+  if (!p) throw notFound(`there is no product with SKU ${sku}`);
+  return toProduct(p);
+}
+
+/** Products by SKU and by EAN, in one query. Codes that match nothing are simply absent from the maps. */
+export async function productsByCodes(
+  db: Db,
+  skus: string[],
+  eans: string[],
+): Promise<{ bySku: Map<string, ProductInfo>; byEan: Map<string, ProductInfo> }> {
+  const bySku = new Map<string, ProductInfo>();
+  const byEan = new Map<string, ProductInfo>();
+  if (skus.length === 0 && eans.length === 0) return { bySku, byEan };
+  const rows = await db
+    .selectFrom('products')
+    .select(PRODUCT_COLUMNS)
+    .where((eb) => {
+      const ors = [];
+      if (skus.length) ors.push(eb('sku', 'in', [...new Set(skus)]));
+      if (eans.length) ors.push(eb('ean', 'in', [...new Set(eans)]));
+      return eb.or(ors);
+    })
+    .execute();
+  for (const r of rows) {
+    const p = toProduct(r);
+    bySku.set(p.sku, p);
+    if (p.ean) byEan.set(p.ean, p);
+  }
+  return { bySku, byEan };
+}
+
+/** The products of request lines by SKU; every unknown SKU is named with its line. */
+export async function productsForLines(db: Db, lines: Array<{ sku: string }>): Promise<ProductInfo[]> {
+  const { bySku } = await productsByCodes(
+    db,
+    lines.map((l) => l.sku),
+    [],
+  );
+  const problems = [];
+  const seen = new Map<string, number>();
+  for (const [i, l] of lines.entries()) {
+    if (!bySku.has(l.sku)) problems.push({ where: `lines/${i}/sku`, problem: `there is no product with SKU ${l.sku}` });
+    const first = seen.get(l.sku);
+    if (first !== undefined) {
+      problems.push({ where: `lines/${i}/sku`, problem: `${l.sku} is already on line ${first}: one line per product` });
+    } else seen.set(l.sku, i);
+  }
+  if (problems.length) throw invalid(problems.map((p) => `${p.where}: ${p.problem}`).join('; '), problems);
+  return lines.map((l) => bySku.get(l.sku)!);
+}
