@@ -25,6 +25,8 @@ export async function serve(config: Config): Promise<void> {
     if (closing) return;
     closing = true;
     app.ctx.log.info({ signal }, 'shutting down');
+    // in-flight requests get 10 s to finish; a client that stopped sending an upload does not hold the exit
+    setTimeout(() => server.server.closeAllConnections(), 10_000).unref();
     await server.close();
     reportJobs?.stop();
     await scheduler?.stop();
