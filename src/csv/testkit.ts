@@ -1,24 +1,12 @@
 // Helpers shared by the CSV tests: push bytes through the same steps as the ingest pipeline (encoding detection over
 // the whole file, then decode + readTable), in chunks of a chosen size so that chunk boundaries land everywhere.
 
+import { SALES_COLUMNS as SALES_COLUMN_DEFS } from '../domain/sales-row.ts';
 import { decodeChunks, EncodingDetector, type EncodingVerdict } from './encoding.ts';
 import { type ColumnSpec, type CsvRow, readTable, type TableReader } from './reader.ts';
 
-export const SALES_COLUMNS: ColumnSpec[] = [
-  { name: 'store_code', aliases: ['loja', 'codigo_loja'] },
-  { name: 'business_date', aliases: ['data', 'data_movimento'] },
-  { name: 'receipt_id', aliases: ['cupom', 'nota', 'transacao', 'chave_acesso'], required: true },
-  { name: 'line_no', aliases: ['item', 'sequencia'], required: true },
-  { name: 'sold_at', aliases: ['hora', 'data_hora'] },
-  { name: 'sku', aliases: ['codigo', 'codigo_produto'] },
-  { name: 'ean', aliases: ['gtin', 'codigo_barras', 'cean'] },
-  { name: 'description', aliases: ['descricao', 'produto'] },
-  { name: 'quantity', aliases: ['quantidade', 'qtd'], required: true, numeric: true },
-  { name: 'unit_price', aliases: ['preco_unitario', 'preco'], required: true, numeric: true },
-  { name: 'discount', aliases: ['desconto'], numeric: true },
-  { name: 'total', aliases: ['valor_total', 'valor'], required: true, numeric: true },
-  { name: 'payment_method', aliases: ['forma_pagamento', 'pagamento'] },
-];
+// The contract's sales columns, as the ingest reads them.
+export const SALES_COLUMNS: ColumnSpec[] = SALES_COLUMN_DEFS.map((c) => ({ ...c, aliases: [...c.aliases] }));
 
 export async function* chunksOf(bytes: Buffer, size: number): AsyncIterable<Buffer> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
