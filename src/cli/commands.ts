@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { App } from '../app.ts';
 import { writeDemoFiles } from '../demo/write.ts';
 import { ShopflowError } from '../errors.ts';
+import { backupDatabase, restoreDatabase } from '../ops/backup.ts';
 import { EVENT_STATUSES, type EventStatus } from '../runtime/queue.ts';
 
 export interface CliKit {
@@ -79,6 +80,25 @@ export function registerCommands(program: Command, kit: CliKit): void {
       if (o.json)
         return kit.printJson({ id: row.id, status: row.status, attempts: row.attempts, lastError: row.last_error });
       process.stdout.write(`event ${row.id}: ${row.status}${row.last_error ? ` (${row.last_error})` : ''}\n`);
+    });
+
+  program
+    .command('backup')
+    .description('copy the database, consistently and while it runs, into the backups bucket')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { json?: boolean }) => {
+      const r = await kit.withApp((app) => backupDatabase(app.ctx));
+      if (o.json) return kit.printJson(r);
+      process.stdout.write(`backup saved to ${r.bucket}/${r.key} (version ${r.versionId}, ${r.bytes} bytes)\n`);
+    });
+  program
+    .command('restore <key>')
+    .description('restore a backup from the backups bucket (SQLite: into --to FILE, then swap it in while stopped)')
+    .option('--to <file>', 'SQLite: where to write the restored database file')
+    .option('--version <id>', 'an earlier version of the backup object')
+    .action(async (key: string, o: { to?: string; version?: string }) => {
+      await kit.withApp((app) => restoreDatabase(app.ctx, key, { targetFile: o.to, versionId: o.version }));
+      process.stdout.write(`restored ${key}${o.to ? ` into ${o.to}` : ''}\n`);
     });
 
   const demo = program.command('demo').description('deterministic demo data');
