@@ -1,20 +1,8 @@
 // The table the bulk loaders fill: the sales file's columns, typed, with the same unique key as sales_lines
 // (receipt and line), so that the reference loaders do the same index work as the pipeline.
-export const IMPORT_TABLE_COLUMNS = [
-  'store_code',
-  'business_date',
-  'receipt_id',
-  'line_no',
-  'sold_at',
-  'sku',
-  'ean',
-  'description',
-  'quantity',
-  'unit_price',
-  'discount',
-  'total',
-  'payment_method',
-];
+import { SALES_COLUMNS } from '../src/domain/sales-row.ts';
+
+export const IMPORT_TABLE_COLUMNS: string[] = SALES_COLUMNS.map((c) => c.name);
 
 export function importTableDdl(dialect: 'sqlite' | 'mysql'): string[] {
   const text = dialect === 'sqlite' ? 'text' : 'varchar(200)';

@@ -177,46 +177,28 @@ export async function importStores(database: Database, bytes: Buffer, actor = 'c
     const now = nowIso();
     for (const s of good) {
       const existing = await trx.selectFrom('stores').select('id').where('code', '=', s.code).executeTakeFirst();
+      const values = {
+        name: s.name,
+        kind: s.kind,
+        city: s.city,
+        timezone: s.timezone,
+        ...(s.closing ? { closing_time: s.closing } : {}),
+        updated_at: now,
+      };
       if (existing) {
-        await trx
-          .updateTable('stores')
-          .set({
-            name: s.name,
-            kind: s.kind,
-            city: s.city,
-            timezone: s.timezone,
-            ...(s.closing ? { closing_time: s.closing } : {}),
-            updated_at: now,
-          })
-          .where('id', '=', existing.id)
-          .execute();
+        await trx.updateTable('stores').set(values).where('id', '=', existing.id).execute();
         updated++;
       } else {
         await trx
           .insertInto('stores')
-          .values({
-            code: s.code,
-            name: s.name,
-            kind: s.kind,
-            city: s.city,
-            timezone: s.timezone,
-            ...(s.closing ? { closing_time: s.closing } : {}),
-            created_at: now,
-            updated_at: now,
-          })
+          .values({ code: s.code, ...values, created_at: now })
           .execute();
         inserted++;
       }
     }
     await audit(trx, actor, 'stores.import', { inserted, updated, rejected: errors.length });
   });
-  return {
-    rowsTotal: rows.length + countShape(errors),
-    inserted,
-    updated,
-    rejected: sortErrors(errors),
-    warnings: unknownWarning(table),
-  };
+  return importResult(table, rows.length, inserted, updated, errors);
 }
 
 export async function importProducts(database: Database, bytes: Buffer, actor = 'cli'): Promise<ImportResult> {
@@ -368,13 +350,7 @@ export async function importProducts(database: Database, bytes: Buffer, actor = 
     }
     await audit(trx, actor, 'products.import', { inserted, updated, rejected: errors.length });
   });
-  return {
-    rowsTotal: rows.length + countShape(errors),
-    inserted,
-    updated,
-    rejected: sortErrors(errors),
-    warnings: unknownWarning(table),
-  };
+  return importResult(table, rows.length, inserted, updated, errors);
 }
 
 export async function importStock(database: Database, bytes: Buffer, actor = 'cli'): Promise<ImportResult> {
@@ -481,13 +457,7 @@ export async function importStock(database: Database, bytes: Buffer, actor = 'cl
     await applyMovements(trx, database.dialect, movements, now);
     await audit(trx, actor, 'stock.import', { inserted, updated, counts: movements.length, rejected: errors.length });
   });
-  return {
-    rowsTotal: rows.length + countShape(errors),
-    inserted,
-    updated,
-    rejected: sortErrors(errors),
-    warnings: unknownWarning(table),
-  };
+  return importResult(table, rows.length, inserted, updated, errors);
 }
 
 function quantity(text: string, conv: NumberConvention, unit: ProductUnit): number | string | undefined {
@@ -508,11 +478,14 @@ async function lockedBalance(trx: Tx, dialect: Database['dialect'], storeId: num
   return (dialect === 'mysql' ? q.forUpdate() : q).executeTakeFirst();
 }
 
-/** rows rejected for their shape never reached `rows`; count them into the total */
-function countShape(errors: RowError[]): number {
-  return errors.filter((e) => e.column === '*').length;
-}
-
-function sortErrors(errors: RowError[]): RowError[] {
-  return errors.sort((a, b) => a.line - b.line);
+function importResult(table: TableReader, goodShape: number, inserted: number, updated: number, errors: RowError[]) {
+  // rows rejected for their shape never reached the row list: count them into the total
+  const badShape = errors.filter((e) => e.column === '*').length;
+  return {
+    rowsTotal: goodShape + badShape,
+    inserted,
+    updated,
+    rejected: errors.sort((a, b) => a.line - b.line),
+    warnings: unknownWarning(table),
+  };
 }
