@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { text } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import { registerCheckout } from '../src/checkout/checkouts.ts';
 import { inTransaction } from '../src/db/tx.ts';
 import { type DemoMasterData, type DemoOptions, generateMasterData, salesRows } from '../src/demo/generate.ts';
 import { type CsvFormat, productsCsv, salesCsv, stockCsv, storesCsv } from '../src/demo/write.ts';
@@ -385,6 +386,46 @@ for (const dialect of backends()) {
       await t.app.runtime!.queue.replay(id);
       await t.app.runtime!.drain();
       assert.equal((await t.app.runtime!.queue.get(id))?.status, 'dead', 'replayed, and set aside again');
+    });
+
+    it("counts tickets exactly when a receipt's lines are scattered through the file", async () => {
+      const date = '2026-03-10';
+      // every first line, then every second line…: no receipt is one contiguous run any more
+      const rows = [...rowsFor(date)].sort((a, b) => a.line_no - b.line_no || a.receipt_id.localeCompare(b.receipt_id));
+      assert.ok(rows.some((r, i) => i > 0 && r.receipt_id !== rows[i - 1]!.receipt_id && r.line_no > 1));
+      const r = await submit(salesCsv(rows), date, 'embaralhado.csv');
+      assert.equal(r.status, 'loaded');
+      assert.equal((await dayTotal(date)).tickets, expected(rows).tickets);
+      const bySku = await salesBy(t.app.ctx.database.db, { from: date, to: date, by: 'product', store });
+      for (const row of bySku) {
+        const receipts = new Set(rows.filter((x) => x.sku === row.key).map((x) => x.receipt_id));
+        assert.equal(row.tickets, receipts.size, row.key);
+      }
+      await invariants();
+    });
+
+    it('adds a first file to a day that already has kiosk sales, even with a receipt number the kiosk used', async () => {
+      const sku = master.products[0]!.sku;
+      const kiosk = JSON.parse(
+        (
+          await registerCheckout(
+            t.app.ctx.database,
+            { store, paymentMethod: 'pix', lines: [{ sku, quantity: 1 }] },
+            { actor: 'test', idempotencyKey: 'ingest-test-kiosk-1' },
+          )
+        ).body,
+      ) as { receiptId: string; businessDate: string; totalCents: number };
+      const date = kiosk.businessDate;
+      const plain = rowsFor(date);
+      const rows = plain.map((x) =>
+        x.receipt_id === plain[0]!.receipt_id ? { ...x, receipt_id: kiosk.receiptId } : x,
+      );
+      const r = await submit(salesCsv(rows), date, 'com-quiosque.csv');
+      assert.equal(r.status, 'loaded');
+      const day = await dayTotal(date);
+      assert.equal(day.tickets, expected(rows).tickets + 1, "the file's receipt and the kiosk's are two tickets");
+      assert.equal(day.revenueCents, expected(rows).revenueCents + kiosk.totalCents);
+      await invariants();
     });
 
     it('keeps stock consistent with all files loaded', async () => {

@@ -41,6 +41,19 @@ export async function evaluateStock(
   const raised: number[] = [];
   const now = nowIso();
   const resolve: string[] = [];
+  // Alerts already open need no raising: one read for all of them instead of one per product that is still low.
+  const candidates = rows
+    .filter((r) => stockState(r.on_hand_milli, r.reorder_point_milli) !== 'ok')
+    .flatMap((r) => [`low_stock:${storeId}:${r.product_id}`, `negative_stock:${storeId}:${r.product_id}`]);
+  const open = new Set<string>();
+  for (let i = 0; i < candidates.length; i += 500) {
+    const found = await trx
+      .selectFrom('alerts')
+      .select('open_key')
+      .where('open_key', 'in', candidates.slice(i, i + 500))
+      .execute();
+    for (const f of found) if (f.open_key) open.add(f.open_key);
+  }
   for (const r of rows) {
     const state = stockState(r.on_hand_milli, r.reorder_point_milli);
     const lowKey = `low_stock:${storeId}:${r.product_id}`;
@@ -49,7 +62,7 @@ export async function evaluateStock(
       resolve.push(lowKey, negKey);
       continue;
     }
-    if (state === 'negative') {
+    if (state === 'negative' && !open.has(negKey)) {
       const id = await raiseAlert(trx, {
         kind: 'negative_stock',
         storeId,
@@ -60,8 +73,8 @@ export async function evaluateStock(
         openKey: negKey,
       });
       if (id) raised.push(id);
-    } else resolve.push(negKey);
-    if (r.reorder_point_milli !== null && r.on_hand_milli <= r.reorder_point_milli) {
+    } else if (state !== 'negative') resolve.push(negKey);
+    if (r.reorder_point_milli !== null && r.on_hand_milli <= r.reorder_point_milli && !open.has(lowKey)) {
       const id = await raiseAlert(trx, {
         kind: 'low_stock',
         storeId,

@@ -65,7 +65,7 @@ export interface CheckoutView {
 const scopeOf = (storeId: number) => `checkout:${storeId}`;
 
 // Random rather than sequential: a per-store counter would be one more row every checkout of the store writes.
-// The prefix keeps them apart from the receipt numbers of sales files (tickets count distinct receipt ids).
+// The prefix keeps them apart from the receipt numbers of sales files (tickets are counted per source anyway: see TICKETS_OF_LINES).
 const newReceiptId = () => `CK-${randomBytes(6).toString('hex').toUpperCase()}`;
 
 const committers = new WeakMap<Database, Map<number, GroupCommitter>>();

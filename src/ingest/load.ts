@@ -16,9 +16,9 @@ import type { Dialect } from '../db/connect.ts';
 import { inMysqlTransaction } from '../db/mysql-session.ts';
 import type { FileStatus, IngestFile } from '../db/schema.ts';
 import { inTransaction, isUniqueViolation, nowIso, type Tx } from '../db/tx.ts';
+import { DayAggregate } from '../domain/day-aggregate.ts';
 import { parseScaled } from '../domain/decimal.ts';
 import {
-  type Catalogue,
   isTrailer,
   type Rejection,
   type RowContext,
@@ -28,8 +28,8 @@ import {
 } from '../domain/sales-row.ts';
 import { ShopflowError } from '../errors.ts';
 import { applyMovements, type Movement } from '../inventory/ledger.ts';
-import { recomputeDailyRollup } from '../sales/rollup.ts';
-import { loadCatalogue } from './catalogue.ts';
+import { addDayAggregate, recomputeDailyRollup } from '../sales/rollup.ts';
+import { type IngestCatalogue, loadCatalogue } from './catalogue.ts';
 import { rejectedRowsKey, type SalesFileKey } from './key.ts';
 import { inspectSource, type ObjectRef, openText } from './source.ts';
 
@@ -149,7 +149,13 @@ export async function loadSalesFile(ctx: AppContext, input: LoadInput): Promise<
         const result = await streamRows(ctx, trx, raw, input, facts.encoding, catalogue);
         rejectedForFile = result.rejections;
         await applyMovements(trx, database.dialect, result.movements);
-        await recomputeDailyRollup(trx, input.storeId, key.businessDate);
+        // A first file for the day adds its in-memory sums; a replacement (or a file whose receipts are not each
+        // one contiguous run, so that its ticket counts cannot be trusted) derives the day from its lines.
+        if (!current && (await fileReceipts(trx, input.storeId, key.businessDate)) === result.aggregate.receiptRuns) {
+          await addDayAggregate(trx, input.storeId, key.businessDate, result.aggregate);
+        } else {
+          await recomputeDailyRollup(trx, input.storeId, key.businessDate);
+        }
         await evaluateStock(trx, input.storeId, [
           ...new Set([...result.movements, ...reversed].map((m) => m.productId)),
         ]);
@@ -217,6 +223,8 @@ interface StreamResult {
   loaded: number;
   rejections: RejectedRow[];
   movements: Movement[];
+  /** the loaded lines summed by every roll-up grouping */
+  aggregate: DayAggregate;
   warnings: string | null;
 }
 
@@ -226,7 +234,7 @@ async function streamRows(
   raw: PoolConnection | undefined,
   input: LoadInput,
   encoding: Awaited<ReturnType<typeof inspectSource>>['encoding'],
-  catalogue: Catalogue,
+  catalogue: IngestCatalogue,
 ): Promise<StreamResult> {
   const { config, database } = ctx;
   const { key, file, ref } = input;
@@ -246,6 +254,7 @@ async function streamRows(
     : lineSink(trx, database, input.storeId, key.businessDate, file.id);
   const sold = new Map<number, number>();
   const returned = new Map<number, number>();
+  const aggregate = new DayAggregate();
   const rejections: RejectedRow[] = [];
   let total = 0;
   let loaded = 0;
@@ -267,6 +276,7 @@ async function streamRows(
         continue;
       }
       loaded++;
+      aggregate.add(p.sale, catalogue.byId(p.sale.productId)!);
       const m = p.sale.quantityMilli > 0 ? sold : returned;
       m.set(p.sale.productId, (m.get(p.sale.productId) ?? 0) + p.sale.quantityMilli);
     }
@@ -361,7 +371,7 @@ async function streamRows(
   }
   const warnings = table.unknownColumns.length ? `unknown columns ignored: ${table.unknownColumns.join(', ')}` : null;
   rejections.sort((a, b) => a.line - b.line);
-  return { total, loaded, rejections, movements, warnings };
+  return { total, loaded, rejections, movements, aggregate, warnings };
 }
 
 type Pending = { line: number; fields: string[]; sale: SaleLine };
@@ -544,6 +554,14 @@ async function reverseFile(
     .where('source', '=', 'file')
     .execute();
   return reversal;
+}
+
+/** Distinct receipts of the file lines of a store-day (read from the unique index, not the lines). */
+async function fileReceipts(trx: Tx, storeId: number, businessDate: string): Promise<number> {
+  const r = await sql<{ n: number }>`
+    select count(distinct receipt_id) as n from sales_lines
+    where store_id = ${storeId} and business_date = ${businessDate} and source = 'file'`.execute(trx);
+  return Number(r.rows[0]?.n ?? 0);
 }
 
 async function lockStore(trx: Tx, dialect: Dialect, storeId: number): Promise<void> {

@@ -9,6 +9,7 @@ import { daysBetween, isValidIsoDate } from '../domain/dates.ts';
 import { divRound } from '../domain/decimal.ts';
 import { shareBasisPoints } from '../domain/format.ts';
 import { invalid, notFound } from '../errors.ts';
+import { TICKETS_OF_LINES } from '../sales/rollup.ts';
 import {
   type BarChart,
   type Cell,
@@ -277,7 +278,7 @@ async function salesByHour(db: Kysely<DB>, scope: ReportScope, day: string): Pro
   // receipts are distinct per store: count them per store and hour, then add the stores up
   const rows = (
     await sql<{ h: number | null; q: number; r: number; t: number }>`
-      select l.hour as h, sum(l.quantity_milli) as q, sum(l.total_cents) as r, count(distinct l.receipt_id) as t
+      select l.hour as h, sum(l.quantity_milli) as q, sum(l.total_cents) as r, ${sql.raw(TICKETS_OF_LINES)} as t
       from sales_lines l
       where l.store_id in (${sql.join(storeIds)}) and l.business_date = ${day}
       group by l.store_id, l.hour`.execute(db)

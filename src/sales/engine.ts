@@ -7,7 +7,7 @@ import type { Dialect } from '../db/connect.ts';
 import type { DB } from '../db/schema.ts';
 import { decompose, type Period, periodDays, type Totals } from '../domain/period.ts';
 import { invalid } from '../errors.ts';
-import { dialectOf } from './rollup.ts';
+import { dialectOf, ITEMS_OF_LINE, TICKETS_OF_LINES } from './rollup.ts';
 
 /** What a query is restricted to; every field combines with the others. */
 export interface Scope {
@@ -211,13 +211,10 @@ function linesQuery(period: Period, scope: Scope, group: Grouping): RawBuilder<R
     month: 'substr(l.business_date, 1, 7)',
   };
   const k = sql.raw(key[group]);
-  const item =
-    "case when p.unit = 'KG' then (case when l.quantity_milli < 0 then -1 else 1 end) " +
-    'else (l.quantity_milli - l.quantity_milli % 1000) / 1000 end';
   return sql<RawRow>`
     select k, sum(q) as q, sum(r) as r, sum(n) as n, sum(t) as t, sum(i) as i from (
       select ${k} as k, sum(l.quantity_milli) as q, sum(l.total_cents) as r, count(*) as n,
-             count(distinct l.receipt_id) as t, sum(${sql.raw(item)}) as i
+             ${sql.raw(TICKETS_OF_LINES)} as t, sum(${sql.raw(ITEMS_OF_LINE)}) as i
       from sales_lines l join products p on p.id = l.product_id
       where ${sql.join(where, sql` and `)}
       group by ${k}, l.store_id, l.business_date) x

@@ -11,9 +11,10 @@
 // between the store-day's product rows before and after. A self-checkout receipt, new to its day, adds its deltas
 // with addReceiptToRollups instead: recomputing the day at every purchase would cost O(lines of the day).
 // Nothing else may write these tables; rollupMismatches checks every one of them against the lines.
-import { MysqlAdapter, type RawBuilder, sql } from 'kysely';
+import { CompiledQuery, MysqlAdapter, type RawBuilder, sql } from 'kysely';
 import type { Dialect } from '../db/connect.ts';
 import type { Tx } from '../db/tx.ts';
+import { DayAggregate, type Figures } from '../domain/day-aggregate.ts';
 import { monthEnd, monthOf, monthStart } from '../domain/period.ts';
 
 interface Dim {
@@ -49,16 +50,25 @@ export const PRODUCT_FAMILY = { day: 'sales_daily', month: 'sales_monthly', dims
 export const MEASURES = ['quantity_milli', 'revenue_cents', 'line_count', 'tickets', 'items'] as const;
 export const GROSS = ['gross_revenue_cents', 'gross_quantity_milli'] as const;
 
-const ITEM_OF_LINE =
+/** Items of a sales line `l` of product `p` (SQL): see itemsOf in src/domain/day-aggregate.ts. */
+export const ITEMS_OF_LINE =
   "case when p.unit = 'KG' then (case when l.quantity_milli < 0 then -1 else 1 end) " +
   'else (l.quantity_milli - l.quantity_milli % 1000) / 1000 end';
+
+/**
+ * Tickets of a group of sales lines `l` (SQL): distinct receipts, a kiosk receipt and a file's receipt being
+ * different tickets even if their numbers happen to be equal.
+ */
+export const TICKETS_OF_LINES =
+  "count(distinct case when l.source = 'file' then l.receipt_id end) + " +
+  "count(distinct case when l.source <> 'file' then l.receipt_id end)";
 
 const LINE_MEASURE_EXPRS = [
   'sum(l.quantity_milli)',
   'sum(l.total_cents)',
   'count(*)',
-  'count(distinct l.receipt_id)',
-  `sum(${ITEM_OF_LINE})`,
+  TICKETS_OF_LINES,
+  `sum(${ITEMS_OF_LINE})`,
 ];
 const LINE_GROSS_EXPRS = [
   'sum(case when l.total_cents > 0 then l.total_cents else 0 end)',
@@ -115,8 +125,6 @@ async function recomputeStoreMonth(trx: Tx, storeId: number, month: string): Pro
   }
 }
 
-type Figures = [q: number, r: number, n: number, t: number, i: number, gr: number, gq: number];
-
 async function productRows(trx: Tx, storeId: number, businessDate: string): Promise<Map<number, Figures>> {
   const rows = await sql<Record<string, number>>`
     select product_id, ${cols(MEASURES)}, ${cols(GROSS)} from sales_daily
@@ -137,8 +145,13 @@ async function productRows(trx: Tx, storeId: number, businessDate: string): Prom
 }
 
 const UPSERT_CHUNK = 250;
+const upsertText = new Map<string, string>();
 
-/** Adds `figures` to the rows of `keys`, creating missing rows: one atomic statement per chunk on both databases. */
+/**
+ * Adds `figures` to the rows of `keys`, creating missing rows: one atomic statement per chunk on both databases.
+ * The statement text is built once per shape and the values are bound as a flat list: building a query tree per
+ * value costs more than the database's own work on a day's thousands of product rows.
+ */
 async function upsertAdd(
   trx: Tx,
   dialect: Dialect,
@@ -147,15 +160,21 @@ async function upsertAdd(
   valueCols: readonly string[],
   rows: unknown[][],
 ): Promise<void> {
-  const set =
-    dialect === 'sqlite'
-      ? `on conflict (${keyCols.join(', ')}) do update set ${valueCols.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`
-      : `on duplicate key update ${valueCols.map((c) => `${c} = ${c} + values(${c})`).join(', ')}`;
+  const width = keyCols.length + valueCols.length;
   for (let i = 0; i < rows.length; i += UPSERT_CHUNK) {
-    const values = sql.join(rows.slice(i, i + UPSERT_CHUNK).map((r) => sql`(${sql.join(r)})`));
-    await sql`insert into ${sql.raw(table)} (${cols([...keyCols, ...valueCols])}) values ${values} ${sql.raw(set)}`.execute(
-      trx,
-    );
+    const chunk = rows.slice(i, i + UPSERT_CHUNK);
+    const shape = `${dialect}|${table}|${keyCols.join(',')}|${valueCols.join(',')}|${chunk.length}`;
+    let text = upsertText.get(shape);
+    if (!text) {
+      const set =
+        dialect === 'sqlite'
+          ? `on conflict (${keyCols.join(', ')}) do update set ${valueCols.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`
+          : `on duplicate key update ${valueCols.map((c) => `${c} = ${c} + values(${c})`).join(', ')}`;
+      const row = `(${new Array(width).fill('?').join(', ')})`;
+      text = `insert into ${table} (${[...keyCols, ...valueCols].join(', ')}) values ${new Array(chunk.length).fill(row).join(', ')} ${set}`;
+      upsertText.set(shape, text);
+    }
+    await trx.executeQuery(CompiledQuery.raw(text, chunk.flat()));
   }
 }
 
@@ -228,53 +247,53 @@ export interface ReceiptLine {
 
 /**
  * Adds one receipt, new to its store-day, to every roll-up: each grouping it touches gains its lines and exactly
- * one ticket, which is what recomputing the day would give. Rows are written in one fixed order, the same as
- * recomputeDailyRollup's for the shared chain rows (products ascending, day before month), so that concurrent
- * writers on MySQL wait for each other instead of deadlocking; the store rows, which every receipt of the store
- * touches, come last.
+ * one ticket, which is what recomputing the day would give.
  */
 export async function addReceiptToRollups(
   trx: Tx,
   receipt: { storeId: number; businessDate: string; paymentMethod: string | null; lines: ReceiptLine[] },
 ): Promise<void> {
   if (receipt.lines.length === 0) return;
-  const dialect = dialectOf(trx);
-  const { storeId, businessDate } = receipt;
-  const month = monthOf(businessDate);
-  const payment = receipt.paymentMethod ?? 'unknown';
-  const ids = [...new Set(receipt.lines.map((l) => l.productId))].sort((a, b) => a - b);
+  const ids = [...new Set(receipt.lines.map((l) => l.productId))];
   const products = new Map(
     (
-      await sql<{ id: number; unit: string; category: string | null }>`
+      await sql<{ id: number; unit: 'UN' | 'KG'; category: string | null }>`
         select id, unit, category from products where id in (${sql.join(ids)})`.execute(trx)
     ).rows.map((p) => [Number(p.id), p]),
   );
-
-  const add = (map: Map<string, Figures>, key: string, l: ReceiptLine, item: number) => {
-    const f = map.get(key) ?? [0, 0, 0, 1, 0, 0, 0];
-    f[0] += l.quantityMilli;
-    f[1] += l.totalCents;
-    f[2] += 1;
-    f[4] += item;
-    f[5] += Math.max(l.totalCents, 0);
-    f[6] += Math.max(l.quantityMilli, 0);
-    map.set(key, f);
-  };
-  const byProduct = new Map<string, Figures>();
-  const byCategory = new Map<string, Figures>();
-  const whole = new Map<string, Figures>();
+  const agg = new DayAggregate();
   for (const l of receipt.lines) {
     const p = products.get(l.productId);
-    const item =
-      p?.unit === 'KG' ? (l.quantityMilli < 0 ? -1 : 1) : (l.quantityMilli - (l.quantityMilli % 1000)) / 1000;
-    add(byProduct, String(l.productId), l, item);
-    add(byCategory, p?.category ?? '', l, item);
-    add(whole, '', l, item);
+    agg.add(
+      { receiptId: '', paymentMethod: receipt.paymentMethod, ...l },
+      { unit: p?.unit ?? 'UN', category: p?.category ?? null },
+    );
   }
-  const productRowsOf = (prefix: unknown[]) => ids.map((id) => [...prefix, id, ...byProduct.get(String(id))!]);
-  const categories = [...byCategory.keys()].sort();
+  await addDayAggregate(trx, receipt.storeId, receipt.businessDate, agg);
+}
+
+/**
+ * Adds lines summed in memory (new to their store-day: no line of theirs is in the roll-ups yet) to every roll-up.
+ * Rows are written in one fixed order, products ascending and day before month, the same as recomputeDailyRollup's
+ * for the shared chain rows, so that concurrent writers on MySQL wait for each other instead of deadlocking; the
+ * store rows, which every receipt of the store touches, come last.
+ */
+export async function addDayAggregate(
+  trx: Tx,
+  storeId: number,
+  businessDate: string,
+  agg: DayAggregate,
+): Promise<void> {
+  if (agg.lineCount === 0) return;
+  const dialect = dialectOf(trx);
+  const month = monthOf(businessDate);
+  const ids = [...agg.byProduct.keys()].sort((a, b) => a - b);
+  const productRowsOf = (prefix: unknown[]) => ids.map((id) => [...prefix, id, ...agg.byProduct.get(id)!.f]);
   const measuresOf = (f: Figures) => f.slice(0, 5);
   const withGross = [...MEASURES, ...GROSS];
+  const categories = [...agg.byCategory.keys()].sort();
+  const categoryPayments = [...agg.byCategoryPayment.keys()].sort();
+  const payments = [...agg.byPayment.keys()].sort();
 
   await upsertAdd(trx, dialect, 'sales_daily', ['store_id', 'business_date', 'product_id'], withGross, [
     ...productRowsOf([storeId, businessDate]),
@@ -282,28 +301,35 @@ export async function addReceiptToRollups(
   await upsertAdd(trx, dialect, 'sales_monthly', ['store_id', 'month', 'product_id'], withGross, [
     ...productRowsOf([storeId, month]),
   ]);
-  for (const [day, mon] of [
-    ['sales_daily_category', 'sales_monthly_category'],
-    ['sales_daily_category_payment', 'sales_monthly_category_payment'],
-  ] as const) {
-    const withPayment = day === 'sales_daily_category_payment';
-    const keys = withPayment ? ['category', 'payment_method'] : ['category'];
-    const rows = (prefix: unknown[]) =>
-      categories.map((c) => [...prefix, c, ...(withPayment ? [payment] : []), ...measuresOf(byCategory.get(c)!)]);
-    await upsertAdd(trx, dialect, day, ['store_id', 'business_date', ...keys], MEASURES, rows([storeId, businessDate]));
-    await upsertAdd(trx, dialect, mon, ['store_id', 'month', ...keys], MEASURES, rows([storeId, month]));
-  }
+  const byCategory = (prefix: unknown[]) =>
+    categories.map((c) => [...prefix, c, ...measuresOf(agg.byCategory.get(c)!.f)]);
+  const byCategoryPayment = (prefix: unknown[]) =>
+    categoryPayments.map((k) => [...prefix, ...k.split('\u0000'), ...measuresOf(agg.byCategoryPayment.get(k)!.f)]);
+  await upsertAdd(trx, dialect, 'sales_daily_category', ['store_id', 'business_date', 'category'], MEASURES, [
+    ...byCategory([storeId, businessDate]),
+  ]);
+  await upsertAdd(trx, dialect, 'sales_monthly_category', ['store_id', 'month', 'category'], MEASURES, [
+    ...byCategory([storeId, month]),
+  ]);
+  const cp = ['category', 'payment_method'];
+  await upsertAdd(trx, dialect, 'sales_daily_category_payment', ['store_id', 'business_date', ...cp], MEASURES, [
+    ...byCategoryPayment([storeId, businessDate]),
+  ]);
+  await upsertAdd(trx, dialect, 'sales_monthly_category_payment', ['store_id', 'month', ...cp], MEASURES, [
+    ...byCategoryPayment([storeId, month]),
+  ]);
   await upsertAdd(trx, dialect, 'sales_chain_daily', ['business_date', 'product_id'], withGross, [
     ...productRowsOf([businessDate]),
   ]);
   await upsertAdd(trx, dialect, 'sales_chain_monthly', ['month', 'product_id'], withGross, [...productRowsOf([month])]);
-  const all = measuresOf(whole.get('')!);
+  const byPayment = (prefix: unknown[]) => payments.map((m) => [...prefix, m, ...measuresOf(agg.byPayment.get(m)!.f)]);
   await upsertAdd(trx, dialect, 'sales_daily_payment', ['store_id', 'business_date', 'payment_method'], MEASURES, [
-    [storeId, businessDate, payment, ...all],
+    ...byPayment([storeId, businessDate]),
   ]);
   await upsertAdd(trx, dialect, 'sales_monthly_payment', ['store_id', 'month', 'payment_method'], MEASURES, [
-    [storeId, month, payment, ...all],
+    ...byPayment([storeId, month]),
   ]);
+  const all = measuresOf(agg.whole.f);
   await upsertAdd(trx, dialect, 'sales_daily_store', ['store_id', 'business_date'], MEASURES, [
     [storeId, businessDate, ...all],
   ]);
