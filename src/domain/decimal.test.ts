@@ -38,6 +38,31 @@ describe('parseScaled', () => {
   });
 });
 
+describe('parseScaled fast path', () => {
+  it('reads plain values exactly as the general reader does (property)', () => {
+    const plain = fc
+      .tuple(
+        fc.constantFrom('', '-', '+'),
+        fc.stringMatching(/^[0-9]{0,17}$/),
+        fc.constantFrom('', '.', ','),
+        fc.stringMatching(/^[0-9]{0,5}$/),
+      )
+      .map(([sign, int, sep, frac]) => `${sign}${int}${sep}${frac}`);
+    fc.assert(
+      fc.property(
+        plain,
+        fc.constantFrom('dot' as const, 'comma' as const),
+        fc.integer({ min: 0, max: 3 }),
+        (s, c, k) => {
+          // a leading space makes the fast path step aside: the general reader answers
+          assert.deepEqual(parseScaled(s, c, k), parseScaled(` ${s}`, c, k), s);
+        },
+      ),
+      { numRuns: 5000 },
+    );
+  });
+});
+
 describe('sniffNumberConvention', () => {
   it('decides from unambiguous values and stays silent on ambiguous ones', () => {
     assert.equal(sniffNumberConvention(['10', '3,50']), 'comma');

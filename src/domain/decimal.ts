@@ -14,6 +14,8 @@ const COMMA = /^([+-])?(\d{1,3}(?:\.\d{3})+|\d+)?(?:,(\d+))?$/;
  * rounding): a quantity of 1.2345 kg is not something a scale prints.
  */
 export function parseScaled(text: string, convention: NumberConvention, scale: number): ParseResult {
+  const plain = plainScaled(text, convention === 'dot' ? 46 : 44, scale);
+  if (plain !== undefined) return { ok: true, value: plain };
   let s = text.trim();
   if (s === '') return { ok: false, reason: 'is empty' };
   // Some exports write negatives as (12.50) or 12.50-.
@@ -39,6 +41,44 @@ export function parseScaled(text: string, convention: NumberConvention, scale: n
   if (m[1] === '-') negative = !negative;
   if (negative) value = -value;
   return { ok: true, value: value === 0 ? 0 : value };
+}
+
+/**
+ * The shape almost every value of a sales file has (`-12`, `1234.5`, `0,435`: a sign, digits, one decimal
+ * separator) read without a regular expression, since a file has four numbers per line. Anything else (spaces,
+ * thousands groups, currency, parentheses, too many digits or decimals) is left to the general reader: undefined.
+ */
+function plainScaled(s: string, decimalSeparator: number, scale: number): number | undefined {
+  const n = s.length;
+  let i = 0;
+  let negative = false;
+  const first = s.charCodeAt(0);
+  if (first === 45 || first === 43) {
+    negative = first === 45;
+    i = 1;
+  }
+  let value = 0;
+  let digits = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    value = value * 10 + c;
+    digits++;
+  }
+  let decimals = 0;
+  if (i < n) {
+    if (s.charCodeAt(i) !== decimalSeparator || i === n - 1) return undefined;
+    for (i++; i < n; i++) {
+      const c = s.charCodeAt(i) - 48;
+      if (c < 0 || c > 9 || decimals === scale) return undefined;
+      value = value * 10 + c;
+      decimals++;
+      digits++;
+    }
+  }
+  if (digits === 0 || digits + scale - decimals > 15) return undefined;
+  for (; decimals < scale; decimals++) value *= 10;
+  return negative && value !== 0 ? -value : value;
 }
 
 /**

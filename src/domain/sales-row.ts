@@ -75,31 +75,48 @@ const reject = (column: string, value: string, reason: string): RowResult => ({
   rejection: { column, value, reason },
 });
 
+/**
+ * A pure function of a string remembered for the values a file repeats on every line (its date, its payment
+ * methods, its products' barcodes); bounded so that a file of distinct garbage cannot grow it.
+ */
+function remembered<T>(fn: (text: string) => T, limit = 20_000): (text: string) => T {
+  const seen = new Map<string, T>();
+  return (text) => {
+    let r = seen.get(text);
+    if (r === undefined && !seen.has(text)) {
+      r = fn(text);
+      if (seen.size < limit) seen.set(text, r);
+    }
+    return r as T;
+  };
+}
+const businessDateOf = remembered(parseBusinessDate, 64);
+const paymentMethodOf = remembered(parsePaymentMethod, 256);
+const gtinOf = remembered((text) => (isNoGtin(text) ? undefined : validateGtin(text)));
+
+const fieldAt = (fields: string[], i: number | undefined): string => (i === undefined ? '' : (fields[i] ?? '').trim());
+
 /** Validates and transforms one data row. The first broken rule is reported (one clear reason per row). */
 export function validateSaleRow(fields: string[], ctx: RowContext): RowResult {
   const c = ctx.columns;
-  const get = (col: SalesColumn): string => {
-    const i = c[col];
-    return i === undefined ? '' : (fields[i] ?? '').trim();
-  };
 
-  const store = get('store_code');
+  const store = fieldAt(fields, c.store_code);
   if (store !== '' && store.toUpperCase() !== ctx.storeCode.toUpperCase()) {
     return reject('store_code', store, `store ${store} is not the store of this file (${ctx.storeCode})`);
   }
-  const dateText = get('business_date');
+  const dateText = fieldAt(fields, c.business_date);
   if (dateText !== '') {
-    const d = parseBusinessDate(dateText);
+    const d = businessDateOf(dateText);
     if (!d) return reject('business_date', dateText, 'is not a date (YYYY-MM-DD or DD/MM/YYYY)');
     if (d !== ctx.businessDate) {
       return reject('business_date', dateText, `date ${d} is not the business day of this file (${ctx.businessDate})`);
     }
   }
-  const receiptId = get('receipt_id');
+  const receiptId = fieldAt(fields, c.receipt_id);
   if (receiptId === '') return reject('receipt_id', '', 'receipt id is missing');
   if (receiptId.length > 64) return reject('receipt_id', receiptId, 'receipt id is longer than 64 characters');
 
-  const lineText = get('line_no');
+  const lineText = fieldAt(fields, c.line_no);
   if (!/^\d{1,9}$/.test(lineText) || Number(lineText) < 1) {
     return reject('line_no', lineText, 'line number must be a whole number from 1');
   }
@@ -107,7 +124,7 @@ export function validateSaleRow(fields: string[], ctx: RowContext): RowResult {
 
   let soldAt: string | null = null;
   let hour: number | null = null;
-  const soldText = get('sold_at');
+  const soldText = fieldAt(fields, c.sold_at);
   if (soldText !== '') {
     const t = parseSoldAt(soldText);
     if (!t) return reject('sold_at', soldText, 'is not a time (HH:MM[:SS], YYYY-MM-DDTHH:MM or DD/MM/YYYY HH:MM)');
@@ -116,15 +133,15 @@ export function validateSaleRow(fields: string[], ctx: RowContext): RowResult {
     soldAt = t.date ? `${t.date}T${hms}` : hms;
   }
 
-  const sku = get('sku');
-  const eanText = get('ean');
+  const sku = fieldAt(fields, c.sku);
+  const eanText = fieldAt(fields, c.ean);
   let product: CatalogueProduct | undefined;
   if (sku !== '') {
     product = ctx.catalogue.bySku(sku);
     if (!product) return reject('sku', sku, `product ${sku} is not in the catalogue`);
   }
-  if (eanText !== '' && !isNoGtin(eanText)) {
-    const g = validateGtin(eanText);
+  const g = eanText === '' ? undefined : gtinOf(eanText);
+  if (g) {
     if (!g.ok) return reject('ean', eanText, `barcode ${g.reason}`);
     const byEan = ctx.catalogue.byEan(g.value);
     if (product) {
@@ -140,7 +157,7 @@ export function validateSaleRow(fields: string[], ctx: RowContext): RowResult {
     return reject('sku', '', 'product code (sku) or barcode (ean) is missing');
   }
 
-  const qText = get('quantity');
+  const qText = fieldAt(fields, c.quantity);
   const q = parseScaled(qText, ctx.convention, 3);
   if (!q.ok) return reject('quantity', qText, `quantity ${q.reason}`);
   if (q.value === 0) return reject('quantity', qText, 'quantity is zero');
@@ -149,13 +166,13 @@ export function validateSaleRow(fields: string[], ctx: RowContext): RowResult {
     return reject('quantity', qText, `product ${product.sku} is sold by unit: quantity must be whole`);
   }
 
-  const pText = get('unit_price');
+  const pText = fieldAt(fields, c.unit_price);
   const p = parseScaled(pText, ctx.convention, 2);
   if (!p.ok) return reject('unit_price', pText, `unit price ${p.reason}`);
   if (p.value < 0) return reject('unit_price', pText, 'unit price is negative');
   if (p.value > MAX_PRICE_CENTS) return reject('unit_price', pText, 'unit price is implausibly large');
 
-  const dText = get('discount');
+  const dText = fieldAt(fields, c.discount);
   let discount = 0;
   if (dText !== '') {
     const d = parseScaled(dText, ctx.convention, 2);
@@ -164,7 +181,7 @@ export function validateSaleRow(fields: string[], ctx: RowContext): RowResult {
     discount = d.value;
   }
 
-  const tText = get('total');
+  const tText = fieldAt(fields, c.total);
   const t = parseScaled(tText, ctx.convention, 2);
   if (!t.ok) return reject('total', tText, `total ${t.reason}`);
   const expected = expectedTotalCents(q.value, p.value, discount);
@@ -177,9 +194,9 @@ export function validateSaleRow(fields: string[], ctx: RowContext): RowResult {
   }
 
   let paymentMethod: PaymentMethod | null = null;
-  const payText = get('payment_method');
+  const payText = fieldAt(fields, c.payment_method);
   if (payText !== '') {
-    const pm = parsePaymentMethod(payText);
+    const pm = paymentMethodOf(payText);
     if (!pm)
       return reject('payment_method', payText, 'unknown payment method (dinheiro, debito, credito, pix, vale, outros)');
     paymentMethod = pm;
