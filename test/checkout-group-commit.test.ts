@@ -71,6 +71,32 @@ for (const dialect of backends()) {
       assert.ok((runs.get(0) ?? 0) >= 2, 'the jobs before the doomed one ran again');
     });
 
+    it('writes the contributions of the jobs that succeeded, once per batch, before the commit', async () => {
+      const seen: string[][] = [];
+      const c = new GroupCommitter<string>(t.database, {
+        finishBatch: async (trx, contributions) => {
+          seen.push(contributions);
+          await mark(trx, `d-batch-${contributions.join('+')}`);
+        },
+      });
+      const results = await Promise.allSettled(
+        Array.from({ length: 6 }, (_, i) =>
+          c.run(async (trx, job) => {
+            await mark(trx, `d${i}`);
+            job.contribute(`j${i}`);
+            if (i === 3) throw new Error('job 3 fails after contributing');
+            return i;
+          }),
+        ),
+      );
+      assert.equal(results.filter((r) => r.status === 'rejected').length, 1);
+      const contributed = seen.flat().sort();
+      assert.deepEqual(contributed, ['j0', 'j1', 'j2', 'j4', 'j5'], 'the failed job contributes nothing');
+      assert.ok(seen.length < 6, 'contributions are written per batch, not per job');
+      const batches = (await marks('d-batch-')).length;
+      assert.equal(batches, seen.length, 'each batch wrote its contributions in its own transaction');
+    });
+
     it('answers nobody when the transaction cannot commit', async () => {
       const c = new GroupCommitter(t.database);
       const results = await Promise.allSettled(

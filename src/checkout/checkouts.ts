@@ -8,23 +8,24 @@
 // lock them in the same order and cannot deadlock on them. Deadlocks elsewhere (first inserts of roll-up rows)
 // are retried by inTransaction and never reach the client.
 //
-// Purchases that arrive together share one transaction (src/checkout/group-commit.ts), each in a savepoint: a
-// checkout writes ~30 pages and, on MySQL, ~25 statements, most of them the same store-day roll-up rows, so
-// committing them together is what keeps a busy kiosk store from queueing on its own commits.
+// Purchases that arrive together share one transaction (src/checkout/group-commit.ts), each in a savepoint, and
+// their roll-up shares are summed and written once per batch: every checkout of a store moves the same store-day
+// roll-up rows, so writing them per checkout (and committing each) is what would make a busy kiosk store queue.
 import { randomBytes } from 'node:crypto';
 import { evaluateStock } from '../alerts/low-stock.ts';
 import { audit } from '../db/audit.ts';
 import type { Database } from '../db/connect.ts';
 import { inTransaction, isUniqueViolation, type Tx } from '../db/tx.ts';
 import { localDateHour, requiredStock, shortfalls, toUnits } from '../domain/basket.ts';
+import { DayAggregate } from '../domain/day-aggregate.ts';
 import type { PaymentMethod } from '../domain/payment.ts';
 import { stockState } from '../domain/stock-policy.ts';
 import { conflict, invalid, notFound } from '../errors.ts';
 import { findStore, findStoreCached, type StoreInfo } from '../inventory/catalog.ts';
 import { applyMovements } from '../inventory/ledger.ts';
 import { keyOf, lockBalances } from '../inventory/locks.ts';
-import { addReceiptToRollups } from '../sales/rollup.ts';
-import { GroupCommitter } from './group-commit.ts';
+import { addDayAggregate, addReceiptToRollups } from '../sales/rollup.ts';
+import { GroupCommitter, type JobContext } from './group-commit.ts';
 import { checkKey, type IdempotentResponse, readKey, replay, requestHash, storeKey } from './idempotency.ts';
 import { type LineInput, type PricedLine, resolveBasket } from './resolve.ts';
 
@@ -68,13 +69,52 @@ const scopeOf = (storeId: number) => `checkout:${storeId}`;
 // The prefix keeps them apart from the receipt numbers of sales files (tickets are counted per source anyway: see TICKETS_OF_LINES).
 const newReceiptId = () => `CK-${randomBytes(6).toString('hex').toUpperCase()}`;
 
-const committers = new WeakMap<Database, Map<number, GroupCommitter>>();
+/** A checkout's share of the roll-ups, written with the rest of its batch's (see group-commit.ts). */
+interface RollupShare {
+  storeId: number;
+  businessDate: string;
+  receiptId: string;
+  paymentMethod: string;
+  lines: Array<{
+    product: { id: number; unit: 'UN' | 'KG'; category: string | null };
+    quantityMilli: number;
+    totalCents: number;
+  }>;
+}
+
+/** One DayAggregate per store-day of the batch; each receipt's lines are added together, so its tickets are exact. */
+async function writeRollupShares(trx: Tx, shares: RollupShare[]): Promise<void> {
+  const days = new Map<string, { storeId: number; businessDate: string; agg: DayAggregate }>();
+  for (const s of shares) {
+    const k = `${s.storeId}|${s.businessDate}`;
+    let d = days.get(k);
+    if (!d) {
+      d = { storeId: s.storeId, businessDate: s.businessDate, agg: new DayAggregate() };
+      days.set(k, d);
+    }
+    for (const l of s.lines) {
+      d.agg.add(
+        {
+          receiptId: s.receiptId,
+          productId: l.product.id,
+          quantityMilli: l.quantityMilli,
+          totalCents: l.totalCents,
+          paymentMethod: s.paymentMethod,
+        },
+        l.product,
+      );
+    }
+  }
+  for (const d of days.values()) await addDayAggregate(trx, d.storeId, d.businessDate, d.agg);
+}
+
+const committers = new WeakMap<Database, Map<number, GroupCommitter<RollupShare>>>();
 
 /**
  * SQLite has one writer, so one committer serves every store. On MySQL each store gets its own: a store's
  * checkouts all write its roll-up rows, so they queue on those anyway, while different stores commit in parallel.
  */
-function committerOf(database: Database, storeId: number): GroupCommitter {
+function committerOf(database: Database, storeId: number): GroupCommitter<RollupShare> {
   const key = database.dialect === 'sqlite' ? 0 : storeId;
   let byStore = committers.get(database);
   if (!byStore) {
@@ -83,7 +123,7 @@ function committerOf(database: Database, storeId: number): GroupCommitter {
   }
   let c = byStore.get(key);
   if (!c) {
-    c = new GroupCommitter(database);
+    c = new GroupCommitter<RollupShare>(database, { finishBatch: writeRollupShares });
     byStore.set(key, c);
   }
   return c;
@@ -114,7 +154,7 @@ export async function registerCheckout(
   const early = dialect === 'mysql' ? await prepare(db) : undefined;
   if (early?.replayed) return early.replayed;
 
-  const work = async (trx: Tx): Promise<IdempotentResponse> => {
+  const work = async (trx: Tx, job: JobContext<RollupShare>): Promise<IdempotentResponse> => {
     const p = early ?? (await prepare(trx));
     if (p.replayed) return p.replayed;
     const { priced, need } = p;
@@ -233,16 +273,12 @@ export async function registerCheckout(
     };
     const body = JSON.stringify(view);
     await storeKey(trx, scope, key, hash, 201, body);
-    // last: the store-day roll-up rows are shared by every writer of the store, so they are locked as late as possible
-    await addReceiptToRollups(trx, {
+    job.contribute({
       storeId: store.id,
       businessDate,
+      receiptId,
       paymentMethod: request.paymentMethod,
-      lines: priced.map((l) => ({
-        productId: l.product.id,
-        quantityMilli: l.quantityMilli,
-        totalCents: l.totalCents,
-      })),
+      lines: priced,
     });
     return { statusCode: 201, body, replayed: false };
   };

@@ -10,6 +10,11 @@
 // lock timeout, SQLITE_BUSY) aborts the batch, and inTransaction runs every job of it again from the start, so a
 // job's work must be safe to run twice (a checkout reads its stock, and makes its ids and times, inside it).
 // No job is answered before the COMMIT returns, so an acknowledged checkout is a committed one.
+//
+// A job may also hand the batch a contribution (`job.contribute`) for rows every job of the batch would otherwise
+// write in turn: a checkout's share of its store-day's roll-ups. The contributions of the jobs that succeeded are
+// written once, by `finishBatch`, just before the COMMIT: a dozen roll-up upserts per batch instead of per job,
+// and the shared rows stay locked only for the end of the batch.
 import type { Statement } from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import type { Database } from '../db/connect.ts';
@@ -18,8 +23,12 @@ import { inTransaction, type Tx } from '../db/tx.ts';
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-interface Job {
-  work: (trx: Tx) => Promise<unknown>;
+export interface JobContext<C> {
+  contribute(c: C): void;
+}
+
+interface Job<C> {
+  work: (trx: Tx, job: JobContext<C>) => Promise<unknown>;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -65,20 +74,25 @@ function cachingFront(database: Database): Kysely<DB> | undefined {
   return front;
 }
 
-export class GroupCommitter {
+export class GroupCommitter<C = never> {
   readonly #database: Database;
   readonly #maxBatch: number;
-  readonly #queue: Job[] = [];
+  readonly #finishBatch: ((trx: Tx, contributions: C[]) => Promise<void>) | undefined;
+  readonly #queue: Job<C>[] = [];
   #running = false;
   /** sizes of the batches committed so far (for tests and the benchmark) */
   readonly stats = { batches: 0, jobs: 0, largest: 0 };
 
-  constructor(database: Database, opts: { maxBatch?: number } = {}) {
+  constructor(
+    database: Database,
+    opts: { maxBatch?: number; finishBatch?: (trx: Tx, contributions: C[]) => Promise<void> } = {},
+  ) {
     this.#database = database;
     this.#maxBatch = opts.maxBatch ?? 64;
+    this.#finishBatch = opts.finishBatch;
   }
 
-  run<T>(work: (trx: Tx) => Promise<T>): Promise<T> {
+  run<T>(work: (trx: Tx, job: JobContext<C>) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
       if (!this.#running) void this.#drain();
@@ -95,13 +109,14 @@ export class GroupCommitter {
   }
 
   async #batch(): Promise<void> {
-    const taken: Job[] = [];
+    const taken: Job<C>[] = [];
     let outcomes: Outcome[] = [];
     try {
       const front = cachingFront(this.#database);
       await inTransaction(this.#database, async (outer) => {
         const trx = front ?? outer;
         outcomes = [];
+        const contributions: C[] = [];
         // jobs that arrive while the batch runs join it, up to the cap
         for (let i = 0; ; i++) {
           if (i === taken.length) {
@@ -110,9 +125,11 @@ export class GroupCommitter {
           }
           const job = taken[i]!;
           await sql`savepoint checkout_job`.execute(trx);
+          const mine: C[] = [];
           try {
-            const value = await job.work(trx);
+            const value = await job.work(trx, { contribute: (c) => mine.push(c) });
             await sql`release savepoint checkout_job`.execute(trx);
+            contributions.push(...mine);
             outcomes.push({ ok: true, value });
           } catch (error) {
             if (dooms(error)) throw error;
@@ -121,6 +138,7 @@ export class GroupCommitter {
             outcomes.push({ ok: false, error });
           }
         }
+        if (this.#finishBatch && contributions.length > 0) await this.#finishBatch(trx, contributions);
       });
     } catch (error) {
       // the COMMIT failed or the retries ran out: nothing of the batch was recorded
