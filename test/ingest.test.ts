@@ -6,7 +6,6 @@ import { spawn } from 'node:child_process';
 import { text } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { registerCheckout } from '../src/checkout/checkouts.ts';
 import { inTransaction } from '../src/db/tx.ts';
 import { type DemoMasterData, type DemoOptions, generateMasterData, salesRows } from '../src/demo/generate.ts';
 import { type CsvFormat, productsCsv, salesCsv, stockCsv, storesCsv } from '../src/demo/write.ts';
@@ -19,6 +18,7 @@ import { salesBy } from '../src/sales/queries.ts';
 import { rollupMismatches } from '../src/sales/rollup.ts';
 import type { S3Event } from '../src/storage/object-store.ts';
 import { createTestApp, type TestApp } from './support/app.ts';
+import { createStores } from './support/auth.ts';
 import { backends } from './support/db.ts';
 
 const OPTS: DemoOptions = { stores: 3, products: 60, days: 1, seed: 7, selfServiceShare: 0, rowsPerStoreDay: 120 };
@@ -404,27 +404,19 @@ for (const dialect of backends()) {
       await invariants();
     });
 
-    it('adds a first file to a day that already has kiosk sales, even with a receipt number the kiosk used', async () => {
-      const sku = master.products[0]!.sku;
-      const kiosk = JSON.parse(
-        (
-          await registerCheckout(
-            t.app.ctx.database,
-            { store, paymentMethod: 'pix', lines: [{ sku, quantity: 1 }] },
-            { actor: 'test', idempotencyKey: 'ingest-test-kiosk-1' },
-          )
-        ).body,
-      ) as { receiptId: string; businessDate: string; totalCents: number };
-      const date = kiosk.businessDate;
-      const plain = rowsFor(date);
-      const rows = plain.map((x) =>
-        x.receipt_id === plain[0]!.receipt_id ? { ...x, receipt_id: kiosk.receiptId } : x,
-      );
-      const r = await submit(salesCsv(rows), date, 'com-quiosque.csv');
-      assert.equal(r.status, 'loaded');
-      const day = await dayTotal(date);
-      assert.equal(day.tickets, expected(rows).tickets + 1, "the file's receipt and the kiosk's are two tickets");
-      assert.equal(day.revenueCents, expected(rows).revenueCents + kiosk.totalCents);
+    it('fails a file for a self-service store, whose sales its checkouts already recorded', async () => {
+      await createStores({ app: t.app } as never, ['KIOSK9'], 'selfservice');
+      const rows = rowsFor('2026-03-11').map((x) => ({ ...x, store_code: 'KIOSK9' }));
+      const r = await submit(salesCsv(rows), '2026-03-11', 'vendas.csv', 'KIOSK9');
+      assert.equal(r.status, 'failed');
+      assert.match(r.reason ?? '', /self-service store.*count them twice/);
+      const lines = await t.app.ctx.database.db
+        .selectFrom('sales_lines as l')
+        .innerJoin('stores as s', 's.id', 'l.store_id')
+        .select('l.id')
+        .where('s.code', '=', 'KIOSK9')
+        .execute();
+      assert.equal(lines.length, 0);
       await invariants();
     });
 

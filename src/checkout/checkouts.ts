@@ -137,6 +137,12 @@ export async function registerCheckout(
   const key = checkKey(opts.idempotencyKey);
   const { db, dialect } = database;
   const store = await findStoreCached(db, request.store);
+  if (store.kind !== 'selfservice') {
+    throw conflict(
+      `store ${store.code} sends daily sales files: its sales are loaded from them, so a checkout here would count twice; checkouts are for self-service stores`,
+      [{ where: 'store', problem: 'is not a self-service store' }],
+    );
+  }
   const scope = scopeOf(store.id);
   const hash = requestHash({ store: request.store, paymentMethod: request.paymentMethod, lines: request.lines });
   if (request.lines.length === 0) throw invalid('the basket is empty', [{ where: 'lines', problem: 'is empty' }]);
@@ -163,17 +169,13 @@ export async function registerCheckout(
       dialect,
       need.map((n) => ({ storeId: store.id, productId: n.productId })),
     );
-    if (store.kind === 'selfservice') {
-      const onHand = new Map(
-        need.map((n) => [n.productId, locked.get(keyOf(store.id, n.productId))?.onHandMilli ?? 0]),
-      );
-      const short = shortfalls(need, onHand);
-      if (short.length) {
-        // a twin of this request may have taken the last units while this one waited for the row lock
-        const twin = dialect === 'mysql' ? await readKey(trx, scope, key, { locking: 'mysql' }) : undefined;
-        if (twin) return replay(twin, hash);
-        throw refusal(store, priced, short);
-      }
+    const onHand = new Map(need.map((n) => [n.productId, locked.get(keyOf(store.id, n.productId))?.onHandMilli ?? 0]));
+    const short = shortfalls(need, onHand);
+    if (short.length) {
+      // a twin of this request may have taken the last units while this one waited for the row lock
+      const twin = dialect === 'mysql' ? await readKey(trx, scope, key, { locking: 'mysql' }) : undefined;
+      if (twin) return replay(twin, hash);
+      throw refusal(store, priced, short);
     }
     const now = new Date();
     const at = now.toISOString();

@@ -49,7 +49,7 @@ export async function ingestRecord(ctx: AppContext, record: S3EventRecord): Prom
 
   const store = await ctx.database.db
     .selectFrom('stores')
-    .select('id')
+    .select(['id', 'kind'])
     .where('code', '=', parsed.value.storeCode)
     .executeTakeFirst();
   if (!store) {
@@ -57,6 +57,16 @@ export async function ingestRecord(ctx: AppContext, record: S3EventRecord): Prom
       ctx,
       file,
       `store ${parsed.value.storeCode} is not registered: add it first (shopflow stores import)`,
+      { total: 0, rejected: 0 },
+      [],
+    );
+  }
+  if (store.kind === 'selfservice') {
+    // its sales are already recorded, one checkout at a time: a file of them would count every sale twice
+    return markFailed(
+      ctx,
+      file,
+      `store ${parsed.value.storeCode} is a self-service store: its sales are recorded by its checkouts, so a sales file would count them twice`,
       { total: 0, rejected: 0 },
       [],
     );

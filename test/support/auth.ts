@@ -121,7 +121,8 @@ export interface ScopedFixtures {
  */
 export async function seedTwoStores(t: TestServer, codes = { A: 'ALPHA01', B: 'BRAVO02' }): Promise<ScopedFixtures> {
   const db = t.app.ctx.database.db;
-  await createStores(t, [codes.A, codes.B]);
+  // self-service: the matrix covers kiosk checkouts as well as uploads (a file for them fails at ingest, not at upload)
+  await createStores(t, [codes.A, codes.B], 'selfservice');
   const storeIds = { A: 0, B: 0 };
   for (const k of ['A', 'B'] as const) {
     const row = await db.selectFrom('stores').select('id').where('code', '=', codes[k]).executeTakeFirstOrThrow();
