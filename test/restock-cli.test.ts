@@ -1,6 +1,6 @@
 // `shopflow restock …` as an operator runs it (a child process on the same database and buckets), on SQLite and
 // MariaDB: list, show with the reasoning, approve (issues the purchase order), receive twice, and the exit codes of
-// refusals.
+// refusals; an issued order changed by a later need shows its pending changes and is re-issued as revision 2.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
@@ -82,6 +82,49 @@ for (const dialect of backends()) {
       const missing = await cli('show', '999999');
       assert.equal(missing.code, 4);
       assert.match(missing.stderr, /restock order 999999 does not exist/);
+    });
+
+    it('show and list the pending changes of an issued order; approve re-issues it as revision 2', async () => {
+      const [k1, arroz, feijao] = [c.store.K1!, c.product.ARROZ!, c.product.FEIJAO!];
+      await checkoutLike(t.app, k1, arroz, -30_000); // 34 → 4
+      const [order] = JSON.parse((await cli('list', '--status', 'open', '--json')).stdout) as Array<{ id: number }>;
+      const id = String(order!.id);
+      assert.equal((await cli('approve', id)).code, 0);
+      await checkoutLike(t.app, k1, feijao, -36_000); // 45 → 9: extends the issued order
+
+      const list = await cli('list', '--status', 'open');
+      assert.equal(list.code, 0, list.stderr);
+      assert.match(list.stdout, /issued\s+1 \(changes pending\)\s+2/);
+      const show = await cli('show', id);
+      assert.match(
+        show.stdout,
+        new RegExp(`restock order ${id}: K1 \\(Pit Stop 1\\) ← Camil Alimentos, issued, revision 1`),
+      );
+      assert.match(show.stdout, /changes since revision 1 await approval/);
+      assert.match(show.stdout, /FEIJAO {2}Feijao Carioca 1kg: 36 UN ordered, 0 received, 36 outstanding, 0 issued/);
+
+      const approve = await cli('approve', id, '--json');
+      assert.equal(approve.code, 0, approve.stderr);
+      const r2 = JSON.parse(approve.stdout) as {
+        revision: number;
+        pendingChanges: boolean;
+        documents: { pdf: string };
+        lines: Array<{ sku: string; issued: number }>;
+      };
+      assert.deepEqual(
+        [r2.revision, r2.pendingChanges, r2.documents.pdf],
+        [2, false, `purchase-orders/K1/${id}-r2.pdf`],
+      );
+      assert.deepEqual(
+        r2.lines.map((l) => [l.sku, l.issued]),
+        [
+          ['ARROZ', 30],
+          ['FEIJAO', 36],
+        ],
+      );
+      const again = await cli('approve', id);
+      assert.equal(again.code, 5);
+      assert.match(again.stderr, /is issued with no changes awaiting approval/);
     });
   });
 }

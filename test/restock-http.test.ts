@@ -1,6 +1,7 @@
 // Restock orders over HTTP, on SQLite and MariaDB, with real logins: a draft made by low stock is listed with its
 // reasoning, approved by a manager (not a clerk, not another store's manager), issued to the reports bucket,
-// received in two deliveries by a clerk, closed; suppliers' addresses are the admins'.
+// received in two deliveries by a clerk, closed; the next order, changed after its issue, shows its pending changes
+// and is re-issued as revision 2; suppliers' addresses are the admins'.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ledgerMismatches } from '../src/inventory/ledger.ts';
@@ -15,12 +16,16 @@ interface OrderJson {
   supplier: string;
   status: string;
   lineCount?: number;
+  revision: number;
+  pendingChanges: boolean;
+  amendedAt?: string | null;
   documents: { pdf: string; csv: string } | null;
   lines: Array<{
     sku: string;
     quantity: number;
     received: number;
     outstanding: number;
+    issued: number;
     rationale: { method: string; explanation: string; onHandMilli: number };
   }>;
 }
@@ -65,8 +70,8 @@ for (const dialect of backends()) {
       const list = await call<OrderJson[]>('GET', '/restock-orders?status=open', clerkK1);
       assert.equal(list.status, 200);
       assert.deepEqual(
-        list.body.map((o) => [o.store, o.supplier, o.status, o.lineCount]),
-        [['K1', 'Camil Alimentos', 'draft', 2]],
+        list.body.map((o) => [o.store, o.supplier, o.status, o.lineCount, o.revision, o.pendingChanges]),
+        [['K1', 'Camil Alimentos', 'draft', 2, 0, false]],
       );
       orderId = list.body[0]!.id;
       assert.deepEqual((await call<OrderJson[]>('GET', '/restock-orders', managerS1)).body, []);
@@ -87,6 +92,14 @@ for (const dialect of backends()) {
       const approved = await call<OrderJson>('POST', `/restock-orders/${orderId}/approve`, managerK1);
       assert.equal(approved.status, 200);
       assert.equal(approved.body.status, 'issued');
+      assert.deepEqual([approved.body.revision, approved.body.pendingChanges], [1, false]);
+      assert.deepEqual(
+        approved.body.lines.map((l) => [l.sku, l.quantity, l.issued]),
+        [
+          ['ARROZ', 30, 30],
+          ['FEIJAO', 36, 36],
+        ],
+      );
       assert.deepEqual(approved.body.documents, {
         pdf: `purchase-orders/K1/${orderId}.pdf`,
         csv: `purchase-orders/K1/${orderId}.csv`,
@@ -95,7 +108,7 @@ for (const dialect of backends()) {
       assert.ok(head && head.size > 500);
       const again = await call<{ detail: string }>('POST', `/restock-orders/${orderId}/approve`, managerK1);
       assert.equal(again.status, 409);
-      assert.match(again.body.detail, /is issued; only a draft can be approved/);
+      assert.match(again.body.detail, /is issued with no changes awaiting approval/);
     });
 
     it('a clerk receives the goods in two deliveries; the order closes with the stock right', async () => {
@@ -156,6 +169,40 @@ for (const dialect of backends()) {
       assert.equal((await call('POST', `/restock-orders/${orderId}/cancel`, managerK1)).status, 409);
       const alerts = await call<Array<{ kind: string }>>('GET', '/alerts?store=K1', managerK1);
       assert.deepEqual(alerts.body, [], 'both low-stock alerts resolved by the receipts');
+    });
+
+    it('a need after the next order was issued changes it: pending changes shown, approval re-issues revision 2', async () => {
+      const [k1, arroz, feijao] = [c.store.K1!, c.product.ARROZ!, c.product.FEIJAO!];
+      await checkoutLike(t.app, k1, arroz, -30_000); // 34 → 4: a new order, the closed one is done with
+      const [next] = (await call<OrderJson[]>('GET', '/restock-orders?status=open', managerK1)).body;
+      assert.ok(next && next.id !== orderId);
+      assert.equal((await call('POST', `/restock-orders/${next.id}/approve`, managerK1)).status, 200);
+
+      await checkoutLike(t.app, k1, feijao, -36_000); // 45 → 9: same supplier, same order
+      const open = await call<OrderJson[]>('GET', '/restock-orders?status=open', clerkK1);
+      assert.deepEqual(
+        open.body.map((o) => [o.id, o.status, o.revision, o.pendingChanges, o.lineCount]),
+        [[next.id, 'issued', 1, true, 2]],
+      );
+      const amended = await call<OrderJson>('GET', `/restock-orders/${next.id}`, clerkK1);
+      assert.ok(amended.body.amendedAt);
+      assert.deepEqual(
+        amended.body.lines.map((l) => [l.sku, l.quantity, l.issued]),
+        [
+          ['ARROZ', 30, 30],
+          ['FEIJAO', 36, 0],
+        ],
+      );
+      assert.equal((await call('POST', `/restock-orders/${next.id}/approve`, clerkK1)).status, 403);
+      const r2 = await call<OrderJson>('POST', `/restock-orders/${next.id}/approve`, managerK1);
+      assert.equal(r2.status, 200);
+      assert.deepEqual([r2.body.status, r2.body.revision, r2.body.pendingChanges], ['issued', 2, false]);
+      assert.deepEqual(r2.body.documents, {
+        pdf: `purchase-orders/K1/${next.id}-r2.pdf`,
+        csv: `purchase-orders/K1/${next.id}-r2.csv`,
+      });
+      assert.ok(await t.app.ctx.store.head(t.config.buckets.reports, r2.body.documents!.csv));
+      assert.equal((await call('POST', `/restock-orders/${next.id}/cancel`, managerK1)).status, 200);
     });
 
     it('suppliers: managers read, admins set the purchase-order address', async () => {

@@ -19,7 +19,8 @@ export async function handleNotifyEvent(
   const p = payload as NotifyPayload | null;
   if (p?.type === 'alerts' && typeof p.messageKey === 'string') return deliverMessage(ctx, p.messageKey, meta.attempt);
   if (p?.type === 'purchase_order' && Number.isInteger(p.orderId)) {
-    return emailPurchaseOrder(ctx, p.orderId, meta.attempt >= NOTIFY_MAX_ATTEMPTS);
+    const revision = Number.isInteger(p.revision) ? p.revision : undefined;
+    return emailPurchaseOrder(ctx, p.orderId, revision, meta.attempt >= NOTIFY_MAX_ATTEMPTS);
   }
   throw Object.assign(new Error(`a notify event must name a message or an order, got ${JSON.stringify(payload)}`), {
     permanent: true,

@@ -21,7 +21,10 @@ export const NOTIFY_TOPIC = 'notify';
 export const NOTIFY_MAX_ATTEMPTS = 10;
 const SCAN_LIMIT = 2000;
 
-export type NotifyPayload = { type: 'alerts'; messageKey: string } | { type: 'purchase_order'; orderId: number };
+export type NotifyPayload =
+  | { type: 'alerts'; messageKey: string }
+  /** one e-mail per revision of a purchase order (no revision: the order's latest) */
+  | { type: 'purchase_order'; orderId: number; revision?: number };
 
 export interface DigestResult {
   /** messages queued (one per recipient and store) */

@@ -1,6 +1,6 @@
 // `shopflow restock …`: restock orders at the server's terminal, the same functions as /api/v1/restock-orders. The
 // CLI acts with every store in view, as an operator at the server does; the supplier's e-mail of an approved order
-// is queued and sent by the running server's worker.
+// (or of its next revision) is queued and sent by the running server's worker.
 import { userInfo } from 'node:os';
 import { type Command, InvalidArgumentError } from 'commander';
 import { ShopflowError } from '../errors.ts';
@@ -41,13 +41,20 @@ const receiptLine = (v: string, previous: Array<{ sku: string; quantity: string 
 
 function printOrder(o: RestockOrderView): void {
   const out = process.stdout;
-  out.write(`restock order ${o.id}: ${o.store} (${o.storeName}) ← ${o.supplier}, ${o.status.replace('_', ' ')}\n`);
+  out.write(
+    `restock order ${o.id}: ${o.store} (${o.storeName}) ← ${o.supplier}, ${o.status.replace('_', ' ')}` +
+      `${o.revision > 0 ? `, revision ${o.revision}` : ''}\n`,
+  );
+  if (o.pendingChanges) {
+    out.write(`  changes since revision ${o.revision} await approval (since ${o.amendedAt}): approve to re-issue\n`);
+  }
   if (o.approvedBy) out.write(`  approved by ${o.approvedBy} at ${o.approvedAt}\n`);
   if (o.documents) out.write(`  purchase order: ${o.documents.pdf}, ${o.documents.csv} (reports bucket)\n`);
-  if (o.emailedTo) out.write(`  e-mailed to ${o.emailedTo} at ${o.emailedAt}\n`);
+  if (o.emailedTo) out.write(`  revision ${o.emailedRevision} e-mailed to ${o.emailedTo} at ${o.emailedAt}\n`);
   for (const l of o.lines) {
     out.write(
-      `  ${l.sku}  ${l.name}: ${l.quantity} ${l.unit} ordered, ${l.received} received, ${l.outstanding} outstanding\n`,
+      `  ${l.sku}  ${l.name}: ${l.quantity} ${l.unit} ordered, ${l.received} received, ${l.outstanding} outstanding` +
+        `${o.revision > 0 ? `, ${l.issued} issued` : ''}\n`,
     );
     if (l.rationale) out.write(`      why: ${l.rationale.explanation}\n`);
   }
@@ -77,8 +84,16 @@ export function registerRestockCommands(program: Command, kit: CliKit): void {
         const rows = await kit.withApp((app) => listOrders(app.ctx.database.db, o));
         if (o.json) return kit.printJson(rows);
         kit.printTable(
-          ['id', 'store', 'supplier', 'status', 'lines', 'updated'],
-          rows.map((r) => [r.id, r.store, r.supplier, r.status, r.lineCount, r.updatedAt]),
+          ['id', 'store', 'supplier', 'status', 'revision', 'lines', 'updated'],
+          rows.map((r) => [
+            r.id,
+            r.store,
+            r.supplier,
+            r.status,
+            r.pendingChanges ? `${r.revision} (changes pending)` : r.revision,
+            r.lineCount,
+            r.updatedAt,
+          ]),
         );
       },
     );
@@ -95,7 +110,9 @@ export function registerRestockCommands(program: Command, kit: CliKit): void {
 
   restock
     .command('approve <id>')
-    .description('approve a draft: writes the PDF and CSV purchase order and queues the e-mail to the supplier')
+    .description(
+      'approve a draft, or the pending changes of an issued order: writes the PDF and CSV purchase order (the next revision) and queues the e-mail to the supplier',
+    )
     .option('--json', 'machine-readable output')
     .action(async (id: string, o: { json?: boolean }) => {
       const order = await kit.withApp((app) => approveOrder(app.ctx, kit.positiveInt(id), cliActor()));

@@ -401,8 +401,9 @@ export interface RestockOrdersTable {
   store_id: number;
   supplier: string;
   status: 'draft' | 'approved' | 'issued' | 'partially_received' | 'closed' | 'cancelled';
-  /** `restock:<store>:<supplier>` while the order is a draft: one draft per store+supplier collects new needs;
-   * approved and issued orders are frozen (the supplier has them) and count in the projected stock instead */
+  /** `restock:<store>:<supplier>` for as long as the order is open (draft to partially received), cleared when it
+   * is closed or cancelled: the unique index makes it THE open order of its store and supplier, which every new
+   * need extends instead of starting a second order */
   open_key: string | null;
   /** the PDF purchase order in the reports bucket; the CSV is the same key ending in .csv */
   document_key: string | null;
@@ -417,6 +418,14 @@ export interface RestockOrdersTable {
   emailed_at: string | null;
   closed_at: string | null;
   cancelled_at: string | null;
+  /** the revision the supplier was last sent: 0 before the first issue, 1 after it, +1 per re-issue */
+  revision: Generated<number>;
+  /** the revision the manager approved for issuing; ahead of `revision` while that issue is still to be done */
+  approved_revision: Generated<number>;
+  /** set when a need changed an issued order: changes awaiting approval and re-issue; cleared by the re-issue */
+  amended_at: string | null;
+  /** the revision last e-mailed to the supplier (each revision is e-mailed once) */
+  emailed_revision: Generated<number>;
 }
 
 export interface RestockOrderLinesTable {
@@ -425,6 +434,8 @@ export interface RestockOrderLinesTable {
   product_id: number;
   quantity_milli: number;
   received_milli: Generated<number>;
+  /** the quantity the supplier was sent in the latest revision (0 until the line is first issued) */
+  issued_milli: Generated<number>;
   /** JSON: the figures that produced the quantity */
   rationale: string;
 }

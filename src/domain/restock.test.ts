@@ -41,6 +41,9 @@ describe('restock formula', () => {
     const covered = planRestock({ ...base, onOrderMilli: 18000 });
     assert.equal(covered.quantityMilli, 0);
     assert.match(explainPlan({ ...base, onOrderMilli: 18000 }, covered), /nothing to order/);
+    // the guide's example: on hand −36 with 42 on order, target level 30, packs of 6
+    const below = { ...base, onHandMilli: -36000, onOrderMilli: 42000, targetLevelMilli: 30000 };
+    assert.deepEqual([planRestock(below).projectedMilli, planRestock(below).quantityMilli], [6000, 24000]);
   });
 
   it('without a target level, aims at twice the reorder point and at least one pack above it', () => {

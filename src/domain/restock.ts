@@ -138,7 +138,8 @@ export function planRestock(f: RestockFigures, policy: RestockPolicy = DEFAULT_R
   };
 }
 
-const units = (milli: number) => {
+/** thousandths as a plain decimal, for people (`42`, `1.25`, `-8`) */
+export const units = (milli: number) => {
   const s = (Math.abs(milli) / 1000).toFixed(3).replace(/\.?0+$/, '');
   return milli < 0 ? `-${s}` : s;
 };

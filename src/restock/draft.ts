@@ -1,9 +1,13 @@
 // Drafting restock orders from low-stock alerts, without ever ordering twice for the same need. Two rules make it
-// so. (1) One draft per store and supplier (`open_key`, unique): a new need extends that draft instead of starting
-// another. (2) Every quantity is sized against the *projected* stock, on hand plus everything still outstanding on
-// open orders (drafts, approved, issued, partly received), so a need already covered by an order in flight orders
-// nothing more. Approved orders are frozen (the supplier has them); the next need starts a new draft, sized
-// against them. The figures used are stored on the line (`rationale`).
+// so. (1) One open order per store and supplier (`open_key`, unique, held from the draft until the order is closed
+// or cancelled): a new need extends that order, whatever stage it is at, instead of starting another one. Extending
+// an order the supplier already has is a change to a purchase order, so it waits for the manager (`amended_at`) and
+// then goes out as a new revision; extending one approved but not yet issued withdraws the approval, since the
+// manager approved other quantities. (2) Every quantity is sized against the *projected* stock, on hand plus
+// everything still outstanding on the other open orders, so a need already covered by an order in flight orders
+// nothing more. On hand already includes what was received against the line, so it is the line's outstanding part
+// that is sized: the line becomes received + what is needed now, and only ever grows. The figures used are stored
+// on the line (`rationale`).
 import { createHash } from 'node:crypto';
 import { MysqlAdapter, sql } from 'kysely';
 import { audit } from '../db/audit.ts';
@@ -17,6 +21,7 @@ import {
   type RestockFigures,
   type RestockPlan,
   type RestockPolicy,
+  units,
 } from '../domain/restock.ts';
 
 export type RestockStatus = RestockOrdersTable['status'];
@@ -35,7 +40,7 @@ export const UNASSIGNED_SUPPLIER = '(no supplier)';
 
 export const isMysql = (trx: Tx) => trx.getExecutor().adapter instanceof MysqlAdapter;
 
-/** The open key of the draft of a store and supplier (hashed when the supplier's name would not fit the column). */
+/** The open key of a store and supplier's open order (hashed when the supplier's name would not fit the column). */
 export function draftKey(storeId: number, supplier: string): string {
   const k = `restock:${storeId}:${supplier}`;
   return k.length <= 191 ? k : `restock:${storeId}:sha256:${createHash('sha256').update(supplier).digest('hex')}`;
@@ -66,10 +71,15 @@ export interface Rationale {
   raisedToReorderPoint: boolean;
   /** what the line held before this need extended it */
   previousQuantityMilli?: number;
+  /** what had been received against the line when this need extended it (on hand already includes it) */
+  receivedMilli?: number;
+  /** the line's quantity after this need: received + quantity */
+  lineQuantityMilli?: number;
 }
 
 export type DraftOutcome =
-  | { action: 'created' | 'extended'; orderId: number; quantityMilli: number; previousMilli: number }
+  /** created: a new order; added: a new line on the open order; extended: a larger quantity on its line */
+  | { action: 'created' | 'added' | 'extended'; orderId: number; quantityMilli: number; previousMilli: number }
   | { action: 'unchanged' | 'covered' | 'skipped'; orderId: number | null; quantityMilli: number; reason: string };
 
 export interface DraftInput {
@@ -114,19 +124,29 @@ async function salesHistory(trx: Tx, storeId: number, productId: number, today: 
   return { from, to: today, days: Number(days?.n ?? 0), soldMilli: Math.max(0, Number(sold?.q ?? 0)) };
 }
 
-async function findDraft(trx: Tx, key: string) {
-  return trx
+async function findOpenOrder(trx: Tx, key: string) {
+  const o = await trx
     .selectFrom('restock_orders')
-    .select(['id', 'status'])
+    .select(['id', 'status', 'revision', 'approved_revision', 'amended_at'])
     .where('open_key', '=', key)
     .$if(isMysql(trx), (q) => q.forUpdate())
     .executeTakeFirst();
+  return o
+    ? {
+        id: Number(o.id),
+        status: o.status,
+        revision: Number(o.revision),
+        approvedRevision: Number(o.approved_revision),
+        amendedAt: o.amended_at,
+      }
+    : undefined;
 }
 
 /**
- * Sizes the restock line of a product that just went low and puts it on the draft of its store and supplier:
- * a new draft, a new line on the existing draft, or a larger quantity on its existing line (never smaller, never
- * added on top: the line is re-sized against the projected stock without it). Runs in the caller's transaction.
+ * Sizes the restock line of a product that just went low and puts it on the open order of its store and supplier:
+ * a new order, a new line on the open one, or a larger quantity on its existing line (never smaller, never added on
+ * top: the line's outstanding part is re-sized against the projected stock without this order). Runs in the
+ * caller's transaction.
  */
 export async function draftRestock(trx: Tx, input: DraftInput): Promise<DraftOutcome> {
   const policy = input.policy ?? DEFAULT_RESTOCK_POLICY;
@@ -151,12 +171,12 @@ export async function draftRestock(trx: Tx, input: DraftInput): Promise<DraftOut
   if (!row) return { action: 'skipped', orderId: null, quantityMilli: 0, reason: 'the product has no stock record' };
   const supplier = row.supplier?.trim() || UNASSIGNED_SUPPLIER;
   const key = draftKey(input.storeId, supplier);
-  let draft = await findDraft(trx, key);
-  const line = draft
+  const open = await findOpenOrder(trx, key);
+  const line = open
     ? await trx
         .selectFrom('restock_order_lines')
-        .select(['id', 'quantity_milli'])
-        .where('order_id', '=', draft.id)
+        .select(['id', 'quantity_milli', 'received_milli'])
+        .where('order_id', '=', open.id)
         .where('product_id', '=', input.productId)
         .executeTakeFirst()
     : undefined;
@@ -164,7 +184,7 @@ export async function draftRestock(trx: Tx, input: DraftInput): Promise<DraftOut
   const history = await salesHistory(trx, input.storeId, input.productId, today, policy);
   const figures: RestockFigures = {
     onHandMilli: Number(row.on_hand_milli),
-    onOrderMilli: await onOrderMilli(trx, input.storeId, input.productId, draft?.id),
+    onOrderMilli: await onOrderMilli(trx, input.storeId, input.productId, open?.id),
     reorderPointMilli: row.reorder_point_milli === null ? null : Number(row.reorder_point_milli),
     targetLevelMilli: row.target_level_milli === null ? null : Number(row.target_level_milli),
     packSizeMilli: Math.max(1, Number(row.pack_size_milli)),
@@ -173,13 +193,15 @@ export async function draftRestock(trx: Tx, input: DraftInput): Promise<DraftOut
   };
   const plan = planRestock(figures, policy);
   const previous = line ? Number(line.quantity_milli) : 0;
-  if (plan.quantityMilli <= previous) {
+  const received = line ? Number(line.received_milli) : 0;
+  const outstanding = Math.max(0, previous - received);
+  if (plan.quantityMilli <= outstanding) {
     return line
       ? {
           action: 'unchanged',
-          orderId: draft!.id,
+          orderId: open!.id,
           quantityMilli: previous,
-          reason: 'the draft already orders enough',
+          reason: `the open order already has ${units(outstanding)} outstanding for it, and ${units(plan.quantityMilli)} is needed`,
         }
       : {
           action: 'covered',
@@ -188,25 +210,30 @@ export async function draftRestock(trx: Tx, input: DraftInput): Promise<DraftOut
           reason: 'the projected stock already reaches the target',
         };
   }
+  const quantity = received + plan.quantityMilli;
   const at = now.toISOString();
-  let created = false;
-  if (!draft) {
+  let order = open;
+  if (!order) {
     try {
       const r = await trx
         .insertInto('restock_orders')
         .values({ store_id: input.storeId, supplier, status: 'draft', open_key: key, created_at: at, updated_at: at })
         .executeTakeFirstOrThrow();
-      draft = { id: Number(r.insertId), status: 'draft' };
-      created = true;
+      order = { id: Number(r.insertId), status: 'draft', revision: 0, approvedRevision: 0, amendedAt: null };
     } catch (e) {
       if (!isUniqueViolation(e)) throw e;
-      // another transaction drafted it first (MySQL; SQLite writers are serialized): size against it instead
+      // another transaction opened it first (MySQL; SQLite writers are serialized): size against it instead
       return draftRestock(trx, input);
     }
   }
+  const explanation = explainPlan(figures, plan, policy);
   const rationale: Rationale = {
     method: plan.method,
-    explanation: explainPlan(figures, plan, policy),
+    explanation:
+      received > 0
+        ? `${explanation.slice(0, -1)}; ${units(received)} of this line already received (counted on hand), so it ` +
+          `now orders ${units(received)} + ${units(plan.quantityMilli)} = ${units(quantity)}.`
+        : explanation,
     alertId: input.alertId ?? null,
     computedAt: at,
     onHandMilli: figures.onHandMilli,
@@ -231,38 +258,74 @@ export async function draftRestock(trx: Tx, input: DraftInput): Promise<DraftOut
         }
       : {}),
     raisedToReorderPoint: plan.raisedToReorderPoint,
-    ...(line ? { previousQuantityMilli: previous } : {}),
+    ...(line ? { previousQuantityMilli: previous, receivedMilli: received, lineQuantityMilli: quantity } : {}),
   };
   if (line) {
     await trx
       .updateTable('restock_order_lines')
-      .set({ quantity_milli: plan.quantityMilli, rationale: JSON.stringify(rationale) })
+      .set({ quantity_milli: quantity, rationale: JSON.stringify(rationale) })
       .where('id', '=', line.id)
       .execute();
   } else {
     await trx
       .insertInto('restock_order_lines')
       .values({
-        order_id: draft.id,
+        order_id: order.id,
         product_id: input.productId,
-        quantity_milli: plan.quantityMilli,
+        quantity_milli: quantity,
         rationale: JSON.stringify(rationale),
       })
       .execute();
   }
-  await trx.updateTable('restock_orders').set({ updated_at: at }).where('id', '=', draft.id).execute();
+  // What the change does to the order's stage: a draft just grows; an approval of other quantities is withdrawn
+  // (back to draft, or for an issued order the approved re-issue); an order the supplier has awaits approval of
+  // the change and keeps its status, so that deliveries go on being received against it.
+  const withdrawn = order.approvedRevision > order.revision;
+  const amended = order.status === 'issued' || order.status === 'partially_received';
+  await trx
+    .updateTable('restock_orders')
+    .set({
+      updated_at: at,
+      ...(order.status === 'approved' ? { status: 'draft' as const, approved_by: null, approved_at: null } : {}),
+      ...(withdrawn ? { approved_revision: order.revision } : {}),
+      ...(amended && !order.amendedAt ? { amended_at: at } : {}),
+    })
+    .where('id', '=', order.id)
+    .execute();
   await audit(
     trx,
     'system',
-    created ? 'restock.draft' : 'restock.extend',
-    { sku: row.sku, quantityMilli: plan.quantityMilli, previousMilli: previous, alertId: input.alertId ?? null },
-    `restock_order:${draft.id}`,
+    !open ? 'restock.draft' : amended ? 'restock.amend' : 'restock.extend',
+    {
+      sku: row.sku,
+      quantityMilli: quantity,
+      previousMilli: previous,
+      receivedMilli: received,
+      alertId: input.alertId ?? null,
+      status: order.status === 'approved' ? 'draft' : order.status,
+      ...(amended ? { revision: order.revision, awaits: `approval of revision ${order.revision + 1}` } : {}),
+    },
+    `restock_order:${order.id}`,
     input.storeId,
   );
+  if (withdrawn) {
+    await audit(
+      trx,
+      'system',
+      'restock.approval_withdrawn',
+      {
+        approvedRevision: order.approvedRevision,
+        reason: `${row.sku} was added or raised after the approval and before the issue: the order needs approving again`,
+        ...(order.status === 'approved' ? { status: 'draft' } : {}),
+      },
+      `restock_order:${order.id}`,
+      input.storeId,
+    );
+  }
   return {
-    action: created || !line ? 'created' : 'extended',
-    orderId: draft.id,
-    quantityMilli: plan.quantityMilli,
+    action: !open ? 'created' : line ? 'extended' : 'added',
+    orderId: order.id,
+    quantityMilli: quantity,
     previousMilli: previous,
   };
 }

@@ -1,5 +1,9 @@
-// Restock orders after drafting: reading them, approval (which freezes a draft), goods received against them in one
-// or more deliveries (receipt movements through the stock ledger), closing and cancelling.
+// Restock orders after drafting: reading them, approval, goods received against them in one or more deliveries
+// (receipt movements through the stock ledger), closing and cancelling. An order stays THE open order of its store
+// and supplier (`open_key`) until it is closed or cancelled, so approval does not free the key: needs arriving after
+// it change the same order, and a change to an order the supplier already has is approved like the order itself and
+// goes out as the next revision (issue.ts). Approval records the revision it approves (`approved_revision`) before
+// anything is written, so that approving again finishes an issue interrupted by a crash.
 import { evaluateStock } from '../alerts/low-stock.ts';
 import { audit } from '../db/audit.ts';
 import type { Database } from '../db/connect.ts';
@@ -23,8 +27,11 @@ export interface RestockLineView {
   quantity: number;
   received: number;
   outstanding: number;
+  /** what the supplier was sent in the latest revision (0 for a line added since) */
+  issued: number;
   quantityMilli: number;
   receivedMilli: number;
+  issuedMilli: number;
   packSizeMilli: number;
   rationale: Rationale | null;
 }
@@ -36,6 +43,10 @@ export interface RestockOrderSummary {
   supplier: string;
   status: RestockStatus;
   lineCount: number;
+  /** the revision the supplier was last sent: 0 before the first issue */
+  revision: number;
+  /** an issued order changed by a later need: the change awaits approval, then goes out as the next revision */
+  pendingChanges: boolean;
   createdAt: string;
   updatedAt: string;
   issuedAt: string | null;
@@ -47,9 +58,13 @@ export interface RestockOrderView extends Omit<RestockOrderSummary, 'lineCount'>
   supplierEmail: string | null;
   approvedBy: string | null;
   approvedAt: string | null;
+  /** when the first change still awaiting approval was made (null without pending changes) */
+  amendedAt: string | null;
   receipts: number;
   emailedTo: string | null;
   emailedAt: string | null;
+  /** the revision last e-mailed to the supplier (0: none) */
+  emailedRevision: number;
   cancelledAt: string | null;
   documents: { pdf: string; csv: string } | null;
   lines: RestockLineView[];
@@ -81,6 +96,8 @@ export async function listOrders(db: Tx, f: RestockFilter = {}): Promise<Restock
       'o.updated_at',
       'o.issued_at',
       'o.closed_at',
+      'o.revision',
+      'o.amended_at',
       (eb) =>
         eb
           .selectFrom('restock_order_lines as l')
@@ -104,6 +121,8 @@ export async function listOrders(db: Tx, f: RestockFilter = {}): Promise<Restock
     supplier: r.supplier,
     status: r.status,
     lineCount: Number(r.line_count ?? 0),
+    revision: Number(r.revision),
+    pendingChanges: r.amended_at !== null,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     issuedAt: r.issued_at,
@@ -133,6 +152,7 @@ export async function getOrder(db: Tx, id: number, storeIds?: number[]): Promise
       'p.pack_size_milli',
       'l.quantity_milli',
       'l.received_milli',
+      'l.issued_milli',
       'l.rationale',
     ])
     .where('l.order_id', '=', id)
@@ -146,6 +166,9 @@ export async function getOrder(db: Tx, id: number, storeIds?: number[]): Promise
     supplier: o.supplier,
     supplierEmail: o.supplier_email ?? null,
     status: o.status,
+    revision: Number(o.revision),
+    pendingChanges: o.amended_at !== null,
+    amendedAt: o.amended_at,
     createdAt: o.created_at,
     updatedAt: o.updated_at,
     approvedBy: o.approved_by,
@@ -154,12 +177,14 @@ export async function getOrder(db: Tx, id: number, storeIds?: number[]): Promise
     receipts: Number(o.receipt_count),
     emailedTo: o.emailed_to,
     emailedAt: o.emailed_at,
+    emailedRevision: Number(o.emailed_revision),
     closedAt: o.closed_at,
     cancelledAt: o.cancelled_at,
     documents: o.document_key ? { pdf: o.document_key, csv: csvKeyOf(o.document_key) } : null,
     lines: lines.map((l) => {
       const q = Number(l.quantity_milli);
       const r = Number(l.received_milli);
+      const issued = Number(l.issued_milli);
       return {
         sku: l.sku,
         name: l.name,
@@ -168,8 +193,10 @@ export async function getOrder(db: Tx, id: number, storeIds?: number[]): Promise
         quantity: q / 1000,
         received: r / 1000,
         outstanding: Math.max(0, q - r) / 1000,
+        issued: issued / 1000,
         quantityMilli: q,
         receivedMilli: r,
+        issuedMilli: issued,
         packSizeMilli: Number(l.pack_size_milli),
         rationale: parseRationale(l.rationale),
       };
@@ -200,20 +227,29 @@ async function lockOrder(trx: Tx, id: number, storeIds?: number[]) {
 }
 
 /**
- * Approves a draft (freezing it: the next need starts a new draft). Approving an order already approved but not
- * issued is allowed, so that an issue interrupted by a crash can be finished. Returns whether it still needs
- * issuing.
+ * Approves what the supplier is to be sent: a draft (its first revision), or the pending changes of an issued order
+ * (its next revision). Approving an order whose approved revision was not issued yet (a crash between approval and
+ * issue) is allowed, so that the issue can be finished. Returns the revision to issue.
  */
 export async function markApproved(
   database: Database,
   id: number,
   actor: string,
   storeIds?: number[],
-): Promise<{ storeId: number }> {
+): Promise<{ storeId: number; revision: number }> {
   return inTransaction(database, async (trx) => {
     const o = await lockOrder(trx, id, storeIds);
-    if (o.status === 'approved') return { storeId: Number(o.store_id) };
-    if (o.status !== 'draft') throw conflict(`restock order ${id} is ${o.status}; only a draft can be approved`);
+    const storeId = Number(o.store_id);
+    const [revision, approved] = [Number(o.revision), Number(o.approved_revision)];
+    if (OPEN_STATUSES.includes(o.status) && approved > revision) return { storeId, revision: approved };
+    const reissue = (o.status === 'issued' || o.status === 'partially_received') && o.amended_at !== null;
+    if (o.status !== 'draft' && !reissue) {
+      throw conflict(
+        o.status === 'issued' || o.status === 'partially_received'
+          ? `restock order ${id} is ${o.status.replace('_', ' ')} with no changes awaiting approval; only a draft or an order with pending changes can be approved`
+          : `restock order ${id} is ${o.status}; only a draft or an order with pending changes can be approved`,
+      );
+    }
     const n = await trx
       .selectFrom('restock_order_lines')
       .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -223,11 +259,24 @@ export async function markApproved(
     const at = nowIso();
     await trx
       .updateTable('restock_orders')
-      .set({ status: 'approved', approved_by: actor, approved_at: at, open_key: null, updated_at: at })
+      .set({
+        ...(reissue ? {} : { status: 'approved' as const }),
+        approved_revision: revision + 1,
+        approved_by: actor,
+        approved_at: at,
+        updated_at: at,
+      })
       .where('id', '=', id)
       .execute();
-    await audit(trx, actor, 'restock.approve', { supplier: o.supplier }, `restock_order:${id}`, Number(o.store_id));
-    return { storeId: Number(o.store_id) };
+    await audit(
+      trx,
+      actor,
+      'restock.approve',
+      { supplier: o.supplier, revision: revision + 1, ...(reissue ? { amendedAt: o.amended_at } : {}) },
+      `restock_order:${id}`,
+      storeId,
+    );
+    return { storeId, revision: revision + 1 };
   });
 }
 
@@ -254,7 +303,10 @@ export interface ReceiptResult {
 
 const REFERENCE_RE = /^[A-Za-z0-9._/-]{1,64}$/;
 
-/** Goods received against an issued order: receipt movements, the lines' received quantities, closed when complete. */
+/**
+ * Goods received against an issued order: receipt movements, the lines' received quantities, closed (freeing the
+ * store and supplier for a new order) when every line has what it orders, pending changes included.
+ */
 export async function receiveAgainstOrder(database: Database, id: number, input: ReceiptInput): Promise<ReceiptResult> {
   if (input.lines.length === 0)
     throw invalid('a receipt needs at least one line', [{ where: 'lines', problem: 'is empty' }]);
@@ -353,7 +405,12 @@ export async function receiveAgainstOrder(database: Database, id: number, input:
     const status: RestockStatus = complete ? 'closed' : 'partially_received';
     await trx
       .updateTable('restock_orders')
-      .set({ status, receipt_count: receiptNo, updated_at: at, ...(complete ? { closed_at: at } : {}) })
+      .set({
+        status,
+        receipt_count: receiptNo,
+        updated_at: at,
+        ...(complete ? { closed_at: at, open_key: null, amended_at: null } : {}),
+      })
       .where('id', '=', id)
       .execute();
     await evaluateStock(
@@ -381,7 +438,7 @@ export async function cancelOrder(database: Database, id: number, actor: string,
     const at = nowIso();
     await trx
       .updateTable('restock_orders')
-      .set({ status: 'cancelled', open_key: null, cancelled_at: at, updated_at: at })
+      .set({ status: 'cancelled', open_key: null, amended_at: null, cancelled_at: at, updated_at: at })
       .where('id', '=', id)
       .execute();
     await audit(trx, actor, 'restock.cancel', { previousStatus: o.status }, `restock_order:${id}`, Number(o.store_id));

@@ -374,6 +374,10 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('emailed_at', ts)
     .addColumn('closed_at', ts)
     .addColumn('cancelled_at', ts)
+    .addColumn('revision', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('approved_revision', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('amended_at', ts)
+    .addColumn('emailed_revision', 'integer', (c) => c.notNull().defaultTo(0))
     .execute();
   await db.schema
     .createIndex('restock_orders_store_status')
@@ -386,6 +390,7 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('product_id', refType, notNull)
     .addColumn('quantity_milli', 'bigint', notNull)
     .addColumn('received_milli', 'bigint', (c) => c.notNull().defaultTo(0))
+    .addColumn('issued_milli', 'bigint', (c) => c.notNull().defaultTo(0))
     .addColumn('rationale', 'text', notNull)
     .addUniqueConstraint('restock_order_lines_product', ['order_id', 'product_id'])
     .execute();

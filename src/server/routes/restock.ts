@@ -1,7 +1,7 @@
 // Restock orders over HTTP (/api/v1/restock-orders): list, one order with the reasoning behind each line, approve
-// (managers: issues the purchase order), receive goods against it (partial deliveries allowed), cancel; and the
-// suppliers' e-mail addresses purchase orders go to (/api/v1/suppliers). Orders of stores the caller may not see
-// are "not found".
+// (managers: issues the purchase order, or the next revision of one changed since it was issued), receive goods
+// against it (partial deliveries allowed), cancel; and the suppliers' e-mail addresses purchase orders go to
+// (/api/v1/suppliers). Orders of stores the caller may not see are "not found".
 import type { FastifyPluginAsync } from 'fastify';
 import { approveOrder } from '../../restock/issue.ts';
 import {
@@ -41,6 +41,12 @@ const Summary = {
     supplier: { type: 'string' },
     status: { type: 'string', enum: [...RESTOCK_STATUSES] },
     lineCount: { type: 'integer' },
+    revision: { type: 'integer', description: 'the revision the supplier was last sent: 0 before the first issue' },
+    pendingChanges: {
+      type: 'boolean',
+      description:
+        'an issued order changed by a later need: the change awaits approval, which issues it as the next revision',
+    },
     createdAt: { type: 'string' },
     updatedAt: { type: 'string' },
     issuedAt: nullableString,
@@ -58,6 +64,11 @@ const Line = {
     quantity: { type: 'number', description: 'ordered, units or kg' },
     received: { type: 'number' },
     outstanding: { type: 'number' },
+    issued: {
+      type: 'number',
+      description:
+        'what the supplier was sent in the latest revision; less than quantity while a change awaits approval',
+    },
     rationale: {
       description:
         'why this quantity: method (target_level or sales_rate), the figures used in thousandths, and a sentence explaining the sum',
@@ -72,14 +83,16 @@ const Order = {
     supplierEmail: nullableString,
     approvedBy: nullableString,
     approvedAt: nullableString,
+    amendedAt: { ...nullableString, description: 'when the first change awaiting approval was made' },
     receipts: { type: 'integer' },
     emailedTo: nullableString,
     emailedAt: nullableString,
+    emailedRevision: { type: 'integer', description: 'the revision last e-mailed to the supplier (0: none)' },
     cancelledAt: nullableString,
     documents: {
       type: ['object', 'null'],
       properties: { pdf: { type: 'string' }, csv: { type: 'string' } },
-      description: 'keys of the purchase order in the reports bucket',
+      description: "keys of the latest revision's purchase order in the reports bucket",
     },
     lines: { type: 'array', items: Line },
   },
@@ -153,9 +166,13 @@ export const restockRoutes: FastifyPluginAsync = async (app) => {
       schema: {
         tags: ['restock'],
         summary:
-          'Approve a draft: it is issued at once as a PDF and CSV purchase order in the reports bucket and e-mailed to the supplier when an address is on file',
+          'Approve a draft, or the pending changes of an issued order: it is issued at once as a PDF and CSV purchase order (the next revision) in the reports bucket and e-mailed to the supplier when an address is on file',
         params: idParams,
-        response: { 200: Order, ...problems, 409: problemResponse('not a draft, or no lines') },
+        response: {
+          200: Order,
+          ...problems,
+          409: problemResponse('neither a draft nor an order with pending changes, or no lines'),
+        },
       },
     },
     async (req) => approveOrder(app.ctx, req.params.id, actorName(req.principal), visibleStoreIds(req.principal)),
