@@ -90,6 +90,37 @@ for (const dialect of backends()) {
       );
     });
 
+    it('products a file sends low together are drafted together, each line sized as if alone', async () => {
+      const r = await ingest(t.app, 'S1', '2026-04-01', [
+        ['ARROZ', 16],
+        ['FEIJAO', 21],
+        ['LEITE', 41],
+      ]);
+      assert.equal(r.status, 'loaded');
+      const orders = await ordersOf('S1');
+      assert.deepEqual(orders.map((o) => [o.supplier, o.status, o.lineCount]).sort(), [
+        ['Camil Alimentos', 'draft', 2],
+        ['Italac', 'draft', 1],
+      ]);
+      const camil = await orderFor('S1', 'Camil Alimentos');
+      // the same levels as K1 in the test above, where the three went low one checkout at a time
+      assert.equal(line(camil, 'ARROZ').quantity, 30);
+      assert.equal(line(camil, 'FEIJAO').quantity, 36);
+      assert.equal(line(await orderFor('S1', 'Italac'), 'LEITE').quantity, 60);
+      const [alert] = await alertsOf(t.app, 'low_stock', c.store.S1!, c.product.FEIJAO!);
+      assert.equal(line(camil, 'FEIJAO').rationale!.alertId, alert!.id);
+      const trail = await db()
+        .selectFrom('audit_log')
+        .select('action')
+        .where('target', '=', `restock_order:${camil.id}`)
+        .orderBy('id')
+        .execute();
+      assert.deepEqual(
+        trail.map((a) => a.action),
+        ['restock.draft', 'restock.extend'],
+      );
+    });
+
     it('a repeated alert does not double the quantity; a deeper drop extends the line instead of adding to it', async () => {
       const [k1, arroz] = [c.store.K1!, c.product.ARROZ!];
       await checkoutLike(t.app, k1, arroz, 10_000); // 14: resolved

@@ -6,8 +6,8 @@ import { sql } from 'kysely';
 import type { Tx } from '../db/tx.ts';
 import { nowIso } from '../db/tx.ts';
 import { stockState } from '../domain/stock-policy.ts';
-import { draftRestock } from '../restock/draft.ts';
-import { raiseAlert } from './raise.ts';
+import { draftRestockMany } from '../restock/draft.ts';
+import { type NewAlert, raiseAlerts } from './raise.ts';
 
 export interface Evaluation {
   raised: number[];
@@ -41,19 +41,8 @@ export async function evaluateStock(
   const raised: number[] = [];
   const now = nowIso();
   const resolve: string[] = [];
-  // Alerts already open need no raising: one read for all of them instead of one per product that is still low.
-  const candidates = rows
-    .filter((r) => stockState(r.on_hand_milli, r.reorder_point_milli) !== 'ok')
-    .flatMap((r) => [`low_stock:${storeId}:${r.product_id}`, `negative_stock:${storeId}:${r.product_id}`]);
-  const open = new Set<string>();
-  for (let i = 0; i < candidates.length; i += 500) {
-    const found = await trx
-      .selectFrom('alerts')
-      .select('open_key')
-      .where('open_key', 'in', candidates.slice(i, i + 500))
-      .execute();
-    for (const f of found) if (f.open_key) open.add(f.open_key);
-  }
+  // every alert the rows call for, raised together (those already open are left as they are)
+  const wanted: Array<{ alert: NewAlert; productId: number; low: boolean }> = [];
   for (const r of rows) {
     const state = stockState(r.on_hand_milli, r.reorder_point_milli);
     const lowKey = `low_stock:${storeId}:${r.product_id}`;
@@ -62,38 +51,54 @@ export async function evaluateStock(
       resolve.push(lowKey, negKey);
       continue;
     }
-    if (state === 'negative' && !open.has(negKey)) {
-      const id = await raiseAlert(trx, {
-        kind: 'negative_stock',
-        storeId,
+    if (state === 'negative') {
+      wanted.push({
         productId: r.product_id,
-        severity: 'warning',
-        message: `${r.name} (${r.sku}) at store ${r.code} is below zero (${r.on_hand_milli / 1000}): a stock count is due`,
-        details: { onHand: r.on_hand_milli / 1000 },
-        openKey: negKey,
-      });
-      if (id) raised.push(id);
-    } else if (state !== 'negative') resolve.push(negKey);
-    if (r.reorder_point_milli !== null && r.on_hand_milli <= r.reorder_point_milli && !open.has(lowKey)) {
-      const id = await raiseAlert(trx, {
-        kind: 'low_stock',
-        storeId,
-        productId: r.product_id,
-        severity: 'warning',
-        message: `${r.name} (${r.sku}) at store ${r.code} is low: ${r.on_hand_milli / 1000} on hand, reorder point ${r.reorder_point_milli / 1000}`,
-        details: {
-          onHand: r.on_hand_milli / 1000,
-          reorderPoint: r.reorder_point_milli / 1000,
-          targetLevel: r.target_level_milli === null ? null : r.target_level_milli / 1000,
+        low: false,
+        alert: {
+          kind: 'negative_stock',
+          storeId,
+          productId: r.product_id,
+          severity: 'warning',
+          message: `${r.name} (${r.sku}) at store ${r.code} is below zero (${r.on_hand_milli / 1000}): a stock count is due`,
+          details: { onHand: r.on_hand_milli / 1000 },
+          openKey: negKey,
         },
-        openKey: lowKey,
       });
-      if (id) {
-        raised.push(id);
-        await draftRestock(trx, { storeId, productId: r.product_id, alertId: id, now: opts.now });
-      }
+    } else resolve.push(negKey);
+    if (r.reorder_point_milli !== null && r.on_hand_milli <= r.reorder_point_milli) {
+      wanted.push({
+        productId: r.product_id,
+        low: true,
+        alert: {
+          kind: 'low_stock',
+          storeId,
+          productId: r.product_id,
+          severity: 'warning',
+          message: `${r.name} (${r.sku}) at store ${r.code} is low: ${r.on_hand_milli / 1000} on hand, reorder point ${r.reorder_point_milli / 1000}`,
+          details: {
+            onHand: r.on_hand_milli / 1000,
+            reorderPoint: r.reorder_point_milli / 1000,
+            targetLevel: r.target_level_milli === null ? null : r.target_level_milli / 1000,
+          },
+          openKey: lowKey,
+        },
+      });
     }
   }
+  const ids = await raiseAlerts(
+    trx,
+    wanted.map((w) => w.alert),
+  );
+  const toDraft: Array<{ productId: number; alertId: number }> = [];
+  wanted.forEach((w, i) => {
+    const id = ids[i];
+    if (id === undefined) return;
+    raised.push(id);
+    // a new low-stock alert drafts (or extends) its supplier's order
+    if (w.low) toDraft.push({ productId: w.productId, alertId: id });
+  });
+  await draftRestockMany(trx, storeId, toDraft, { now: opts.now });
   let resolved = 0;
   for (let i = 0; i < resolve.length; i += 500) {
     const r = await trx

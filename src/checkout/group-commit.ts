@@ -15,10 +15,8 @@
 // write in turn: a checkout's share of its store-day's roll-ups. The contributions of the jobs that succeeded are
 // written once, by `finishBatch`, just before the COMMIT: a dozen roll-up upserts per batch instead of per job,
 // and the shared rows stay locked only for the end of the batch.
-import type { Statement } from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { Database } from '../db/connect.ts';
-import type { DB } from '../db/schema.ts';
 import { inTransaction, type Tx } from '../db/tx.ts';
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -38,40 +36,6 @@ const DOOMED_MYSQL = new Set([1213, 1205]);
 function dooms(e: unknown): boolean {
   const err = e as { errno?: number; code?: string };
   return (err.errno !== undefined && DOOMED_MYSQL.has(err.errno)) || err.code === 'SQLITE_BUSY';
-}
-
-const fronts = new WeakMap<object, Kysely<DB>>();
-
-/**
- * SQLite: a second Kysely over the same connection handle that keeps its prepared statements. Kysely's SQLite
- * driver prepares every statement anew, and preparing costs about as much as running the small statements a
- * checkout is made of; a checkout runs the same thirty-odd statements every time. It is the same connection, so
- * the statements run inside the transaction inTransaction opened. The handle belongs to the Database: this front
- * never closes it.
- */
-function cachingFront(database: Database): Kysely<DB> | undefined {
-  const raw = database.sqlite;
-  if (!raw) return undefined;
-  let front = fronts.get(raw);
-  if (!front) {
-    const cache = new Map<string, Statement>();
-    const handle = {
-      prepare(text: string) {
-        let s = cache.get(text);
-        // a statement still being iterated cannot run again; give that caller its own
-        if (!s || s.busy) {
-          s = raw.prepare(text);
-          if (cache.size >= 1000) cache.delete(cache.keys().next().value!);
-          cache.set(text, s);
-        }
-        return s;
-      },
-      close() {},
-    };
-    front = new Kysely<DB>({ dialect: new SqliteDialect({ database: handle }) });
-    fronts.set(raw, front);
-  }
-  return front;
 }
 
 export class GroupCommitter<C = never> {
@@ -102,7 +66,12 @@ export class GroupCommitter<C = never> {
   async #drain(): Promise<void> {
     this.#running = true;
     try {
-      while (this.#queue.length > 0) await this.#batch();
+      while (this.#queue.length > 0) {
+        // better-sqlite3 runs a batch, its COMMIT and fsync included, without giving the event loop a turn, so the
+        // requests that arrived meanwhile are still unread sockets: one turn lets them reach the queue and join
+        await new Promise((resolve) => setImmediate(resolve));
+        await this.#batch();
+      }
     } finally {
       this.#running = false;
     }
@@ -112,9 +81,7 @@ export class GroupCommitter<C = never> {
     const taken: Job<C>[] = [];
     let outcomes: Outcome[] = [];
     try {
-      const front = cachingFront(this.#database);
-      await inTransaction(this.#database, async (outer) => {
-        const trx = front ?? outer;
+      await inTransaction(this.#database, async (trx) => {
         outcomes = [];
         const contributions: C[] = [];
         // jobs that arrive while the batch runs join it, up to the cap

@@ -21,3 +21,26 @@ export async function audit(
     })
     .execute();
 }
+
+/** Several entries in one statement per 500 (a batch of changes made together). */
+export async function auditMany(
+  trx: Tx,
+  entries: Array<{ actor: string; action: string; details: unknown; target?: string; storeId?: number }>,
+): Promise<void> {
+  const at = nowIso();
+  for (let i = 0; i < entries.length; i += 500) {
+    await trx
+      .insertInto('audit_log')
+      .values(
+        entries.slice(i, i + 500).map((e) => ({
+          at,
+          actor: e.actor,
+          action: e.action,
+          target: e.target ?? null,
+          store_id: e.storeId ?? null,
+          details: JSON.stringify(e.details),
+        })),
+      )
+      .execute();
+  }
+}

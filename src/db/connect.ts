@@ -44,6 +44,36 @@ export function maskUrl(url: string): string {
   return url.replace(/\/\/([^:/@]+):([^@]*)@/, '//$1:***@');
 }
 
+/**
+ * The better-sqlite3 handle as Kysely sees it, keeping each statement it prepares. Kysely's SQLite driver prepares
+ * every statement anew, and preparing costs about as much as running the small statements the hot paths (a
+ * checkout, a token lookup) are made of; they run the same few dozen texts over and over. A statement still being
+ * iterated cannot run again, so that caller gets one of its own.
+ */
+interface SqliteHandle {
+  prepare(text: string): SQLite.Statement;
+  close(): void;
+}
+
+function preparedOnce(raw: SqliteHandle): SqliteHandle {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    prepare(text: string) {
+      let s = cache.get(text);
+      if (!s || s.busy) {
+        s = raw.prepare(text);
+        if (cache.size >= 1000) cache.delete(cache.keys().next().value!);
+        cache.set(text, s);
+      }
+      return s;
+    },
+    close() {
+      cache.clear();
+      raw.close();
+    },
+  };
+}
+
 export async function connect(url: string, opts: ConnectOptions = {}): Promise<Database> {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
@@ -56,7 +86,7 @@ export async function connect(url: string, opts: ConnectOptions = {}): Promise<D
     sqlite.pragma(`synchronous = ${opts.sqliteSynchronous ?? 'FULL'}`);
     sqlite.pragma('busy_timeout = 10000');
     sqlite.pragma('foreign_keys = ON');
-    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: preparedOnce(sqlite) }) });
     return {
       db,
       dialect: 'sqlite',
