@@ -6,12 +6,13 @@ import { spawn } from 'node:child_process';
 import { text } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import { registerCheckout } from '../src/checkout/checkouts.ts';
 import { inTransaction } from '../src/db/tx.ts';
 import { type DemoMasterData, type DemoOptions, generateMasterData, salesRows } from '../src/demo/generate.ts';
 import { type CsvFormat, productsCsv, salesCsv, stockCsv, storesCsv } from '../src/demo/write.ts';
 import { handleIngestEvent } from '../src/ingest/handler.ts';
 import { ingestLocalFile, putSalesFile } from '../src/ingest/submit.ts';
-import { ledgerMismatches } from '../src/inventory/ledger.ts';
+import { applyMovements, ledgerMismatches } from '../src/inventory/ledger.ts';
 import { listStock } from '../src/inventory/queries.ts';
 import { importProducts, importStock, importStores } from '../src/masterdata/import.ts';
 import { salesBy } from '../src/sales/queries.ts';
@@ -404,19 +405,55 @@ for (const dialect of backends()) {
       await invariants();
     });
 
-    it('fails a file for a self-service store, whose sales its checkouts already recorded', async () => {
+    it("counts a sale once when it is both a checkout and a line of that day's file (reliability check 15)", async () => {
       await createStores({ app: t.app } as never, ['KIOSK9'], 'selfservice');
-      const rows = rowsFor('2026-03-11').map((x) => ({ ...x, store_code: 'KIOSK9' }));
-      const r = await submit(salesCsv(rows), '2026-03-11', 'vendas.csv', 'KIOSK9');
+      const db = t.app.ctx.database;
+      const kiosk9 = await db.db
+        .selectFrom('stores')
+        .select('id')
+        .where('code', '=', 'KIOSK9')
+        .executeTakeFirstOrThrow();
+      const product = master.products[0]!;
+      const productId = Number(
+        (await db.db.selectFrom('products').select('id').where('sku', '=', product.sku).executeTakeFirstOrThrow()).id,
+      );
+      await inTransaction(db, (trx) =>
+        applyMovements(trx, db.dialect, [
+          {
+            storeId: Number(kiosk9.id),
+            productId,
+            kind: 'receipt',
+            deltaMilli: 10_000,
+            ref: 'test:kiosk9',
+            reason: 'shelf',
+          },
+        ]),
+      );
+      const sale = JSON.parse(
+        (
+          await registerCheckout(
+            db,
+            { store: 'KIOSK9', paymentMethod: 'pix', lines: [{ sku: product.sku, quantity: 2 }] },
+            { actor: 'test', idempotencyKey: 'ingest-test-kiosk9' },
+          )
+        ).body,
+      ) as { receiptId: string; businessDate: string; totalCents: number };
+      // the store's system also exports the day, that sale included
+      const rows = rowsFor(sale.businessDate).map((x, i) =>
+        i === 0 ? { ...x, store_code: 'KIOSK9', receipt_id: sale.receiptId } : { ...x, store_code: 'KIOSK9' },
+      );
+      const r = await submit(salesCsv(rows), sale.businessDate, 'vendas.csv', 'KIOSK9');
       assert.equal(r.status, 'failed');
       assert.match(r.reason ?? '', /self-service store.*count them twice/);
-      const lines = await t.app.ctx.database.db
-        .selectFrom('sales_lines as l')
-        .innerJoin('stores as s', 's.id', 'l.store_id')
-        .select('l.id')
-        .where('s.code', '=', 'KIOSK9')
-        .execute();
-      assert.equal(lines.length, 0);
+      const [day] = await salesBy(db.db, {
+        from: sale.businessDate,
+        to: sale.businessDate,
+        by: 'store',
+        store: 'KIOSK9',
+      });
+      assert.deepEqual([day?.revenueCents, day?.tickets], [sale.totalCents, 1], 'the checkout, once');
+      const [left] = await listStock(db.db, { store: 'KIOSK9' });
+      assert.equal(left?.onHand, 8, 'stock moved once');
       await invariants();
     });
 

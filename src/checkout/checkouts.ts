@@ -9,11 +9,12 @@
 // are retried by inTransaction and never reach the client.
 //
 // Purchases that arrive together share one transaction (src/checkout/group-commit.ts), each in a savepoint, and
-// their roll-up shares are summed and written once per batch: every checkout of a store moves the same store-day
-// roll-up rows, so writing them per checkout (and committing each) is what would make a busy kiosk store queue.
+// their roll-up shares (summed) and audit entries are written once per batch: every checkout of a store moves the
+// same store-day roll-up rows, so writing them per checkout (and committing each) is what would make a busy kiosk
+// store queue.
 import { randomBytes } from 'node:crypto';
 import { evaluateStock } from '../alerts/low-stock.ts';
-import { audit } from '../db/audit.ts';
+import { audit, auditMany } from '../db/audit.ts';
 import type { Database } from '../db/connect.ts';
 import { inTransaction, isUniqueViolation, type Tx } from '../db/tx.ts';
 import { localDateHour, requiredStock, shortfalls, toUnits } from '../domain/basket.ts';
@@ -69,8 +70,11 @@ const scopeOf = (storeId: number) => `checkout:${storeId}`;
 // The prefix keeps them apart from the receipt numbers of sales files (tickets are counted per source anyway: see TICKETS_OF_LINES).
 const newReceiptId = () => `CK-${randomBytes(6).toString('hex').toUpperCase()}`;
 
-/** A checkout's share of the roll-ups, written with the rest of its batch's (see group-commit.ts). */
-interface RollupShare {
+/**
+ * What a checkout leaves for its batch to write once for all (see group-commit.ts): its share of the roll-ups and
+ * its audit entry.
+ */
+interface BatchShare {
   storeId: number;
   businessDate: string;
   receiptId: string;
@@ -80,10 +84,11 @@ interface RollupShare {
     quantityMilli: number;
     totalCents: number;
   }>;
+  audit: { actor: string; action: string; details: unknown; target: string; storeId: number };
 }
 
 /** One DayAggregate per store-day of the batch; each receipt's lines are added together, so its tickets are exact. */
-async function writeRollupShares(trx: Tx, shares: RollupShare[]): Promise<void> {
+async function writeBatchShares(trx: Tx, shares: BatchShare[]): Promise<void> {
   const days = new Map<string, { storeId: number; businessDate: string; agg: DayAggregate }>();
   for (const s of shares) {
     const k = `${s.storeId}|${s.businessDate}`;
@@ -106,15 +111,19 @@ async function writeRollupShares(trx: Tx, shares: RollupShare[]): Promise<void> 
     }
   }
   for (const d of days.values()) await addDayAggregate(trx, d.storeId, d.businessDate, d.agg);
+  await auditMany(
+    trx,
+    shares.map((s) => s.audit),
+  );
 }
 
-const committers = new WeakMap<Database, Map<number, GroupCommitter<RollupShare>>>();
+const committers = new WeakMap<Database, Map<number, GroupCommitter<BatchShare>>>();
 
 /**
  * SQLite has one writer, so one committer serves every store. On MySQL each store gets its own: a store's
  * checkouts all write its roll-up rows, so they queue on those anyway, while different stores commit in parallel.
  */
-function committerOf(database: Database, storeId: number): GroupCommitter<RollupShare> {
+function committerOf(database: Database, storeId: number): GroupCommitter<BatchShare> {
   const key = database.dialect === 'sqlite' ? 0 : storeId;
   let byStore = committers.get(database);
   if (!byStore) {
@@ -123,7 +132,7 @@ function committerOf(database: Database, storeId: number): GroupCommitter<Rollup
   }
   let c = byStore.get(key);
   if (!c) {
-    c = new GroupCommitter<RollupShare>(database, { finishBatch: writeRollupShares });
+    c = new GroupCommitter<BatchShare>(database, { finishBatch: writeBatchShares });
     byStore.set(key, c);
   }
   return c;
@@ -160,7 +169,7 @@ export async function registerCheckout(
   const early = dialect === 'mysql' ? await prepare(db) : undefined;
   if (early?.replayed) return early.replayed;
 
-  const work = async (trx: Tx, job: JobContext<RollupShare>): Promise<IdempotentResponse> => {
+  const work = async (trx: Tx, job: JobContext<BatchShare>): Promise<IdempotentResponse> => {
     const p = early ?? (await prepare(trx));
     if (p.replayed) return p.replayed;
     const { priced, need } = p;
@@ -251,14 +260,6 @@ export async function registerCheckout(
         changing.map((n) => n.productId),
       );
     }
-    await audit(
-      trx,
-      opts.actor,
-      'checkout.register',
-      { receiptId, totalCents, lines: priced.length, paymentMethod: request.paymentMethod, idempotencyKey: key },
-      `checkout:${id}`,
-      store.id,
-    );
     const view: CheckoutView = {
       id,
       store: store.code,
@@ -281,6 +282,19 @@ export async function registerCheckout(
       receiptId,
       paymentMethod: request.paymentMethod,
       lines: priced,
+      audit: {
+        actor: opts.actor,
+        action: 'checkout.register',
+        details: {
+          receiptId,
+          totalCents,
+          lines: priced.length,
+          paymentMethod: request.paymentMethod,
+          idempotencyKey: key,
+        },
+        target: `checkout:${id}`,
+        storeId: store.id,
+      },
     });
     return { statusCode: 201, body, replayed: false };
   };
