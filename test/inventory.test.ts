@@ -402,6 +402,14 @@ for (const dialect of backends()) {
           bySearch.map((i) => [i.sku, i.onHand]),
           [['APPLE', 10]],
         );
+        const search = async (text: string) =>
+          (
+            (await (await send('GET', `/stock/S1?search=${encodeURIComponent(text)}`, clerk)).json()) as StockItem[]
+          ).map((i) => i.sku);
+        assert.deepEqual(await search('ARROZ'), ['RICE5'], 'any case');
+        assert.deepEqual(await search('rice'), ['RICE5'], 'the SKU too');
+        assert.deepEqual(await search('%'), [], 'a typed % is a literal character, not a wildcard');
+        assert.deepEqual(await search('_'), [], 'a typed _ too');
         assert.equal((await send('GET', '/stock/S2', clerk)).status, 403);
         assert.equal((await send('GET', '/stock/S1', kiosk)).status, 403);
       });

@@ -1,5 +1,5 @@
 // Reading stock: balances with their levels, per store, optionally only the low ones.
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { DB } from '../db/schema.ts';
 
 export interface StockItem {
@@ -50,8 +50,12 @@ export async function listStock(db: Kysely<DB>, f: StockFilter = {}): Promise<St
     q = q.where('b.reorder_point_milli', 'is not', null).whereRef('b.on_hand_milli', '<=', 'b.reorder_point_milli');
   if (f.category) q = q.where('p.category', '=', f.category);
   if (f.search) {
-    const like = `%${f.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    q = q.where((eb) => eb.or([eb('p.name', 'like', like), eb('p.sku', 'like', like), eb('p.ean', 'like', like)]));
+    // Case-insensitive on both databases (MariaDB's binary collation would not be; SQLite folds ASCII only), and
+    // a % or _ typed by a person is literal. The escape character is `!`: SQLite has no default one, and a
+    // backslash would need escaping differently in each dialect's string literals.
+    const like = `%${f.search.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`;
+    const matches = (col: 'p.name' | 'p.sku' | 'p.ean') => sql<boolean>`lower(${sql.ref(col)}) like ${like} escape '!'`;
+    q = q.where((eb) => eb.or([matches('p.name'), matches('p.sku'), matches('p.ean')]));
   }
   if (f.limit !== undefined) q = q.limit(f.limit).offset(f.offset ?? 0);
   const rows = await q.execute();
