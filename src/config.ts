@@ -95,6 +95,8 @@ const schema = z.object({
   /** a file store's daily file is missing this long after its closing time */
   SHOPFLOW_MISSING_FILE_GRACE_MINUTES: z.coerce.number().int().min(0).max(1440).default(120),
   SHOPFLOW_COOKIE_SECURE: bool.default(false),
+  /** how long a kiosk's Idempotency-Key is remembered (a retry after that is a new purchase) */
+  SHOPFLOW_IDEMPOTENCY_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -134,6 +136,7 @@ export interface Config {
     missingFileGraceMinutes: number;
   };
   cookieSecure: boolean;
+  idempotencyDays: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -194,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       missingFileGraceMinutes: e.SHOPFLOW_MISSING_FILE_GRACE_MINUTES,
     },
     cookieSecure: e.SHOPFLOW_COOKIE_SECURE,
+    idempotencyDays: e.SHOPFLOW_IDEMPOTENCY_DAYS,
   };
 }
 

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { expireKeys } from '../src/checkout/idempotency.ts';
 import { nowIso } from '../src/db/tx.ts';
 import { todayIn } from '../src/domain/dates.ts';
 import { gtinCheckDigit } from '../src/domain/gtin.ts';
@@ -365,6 +366,22 @@ for (const dialect of backends()) {
           (await db().selectFrom('sales_lines').select('id').where('checkout_id', '=', id).execute()).length,
           1,
         );
+        await invariants();
+      });
+
+      it('forgets a key after the retention period: the same key is then a new purchase', async () => {
+        const before = await onHand('K01', WATER.sku);
+        const key = randomUUID();
+        const body = { store: 'K01', paymentMethod: 'pix', lines: [{ sku: WATER.sku }] };
+        const first = (await (await buy(body, key)).json()) as { id: number };
+        // 29 days later the key still answers the first purchase; 31 days later it has been expired
+        assert.equal(await expireKeys(db(), 30, new Date(Date.now() + 29 * 86_400_000)), 0);
+        assert.equal(((await (await buy(body, key)).json()) as { id: number }).id, first.id);
+        assert.ok((await expireKeys(db(), 30, new Date(Date.now() + 31 * 86_400_000))) >= 1);
+        const again = await buy(body, key);
+        assert.equal(again.status, 201);
+        assert.notEqual(((await again.json()) as { id: number }).id, first.id);
+        assert.equal(await onHand('K01', WATER.sku), before - 2000, 'two purchases');
         await invariants();
       });
 

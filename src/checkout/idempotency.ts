@@ -96,3 +96,13 @@ export async function storeKey(
     .values({ scope, idem_key: key, request_hash: hash, status_code: statusCode, response: body, created_at: nowIso() })
     .execute();
 }
+
+/**
+ * Forgets the keys older than `days`: a kiosk retries within seconds or minutes, so a month is far beyond any
+ * retry, and the table would otherwise keep every purchase's response for ever. Returns how many were removed.
+ */
+export async function expireKeys(db: Tx, days: number, now = new Date()): Promise<number> {
+  const before = new Date(now.getTime() - days * 86_400_000).toISOString();
+  const r = await db.deleteFrom('idempotency_keys').where('created_at', '<', before).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

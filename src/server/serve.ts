@@ -1,7 +1,9 @@
 // `shopflow serve`: the application server of the seeds' EC2 box, plus, in local mode, the event worker and the
 // scheduler that stand in for S3 notifications, Lambda and EventBridge.
+
 import { registerAlertJobs, startNotifyWorker } from '../alerts/jobs.ts';
 import { eventRoutes, openApp } from '../app.ts';
+import { expireKeys } from '../checkout/idempotency.ts';
 import type { Config } from '../config.ts';
 import { loadDemoIfEmpty } from '../demo/load.ts';
 import { type ReportJobs, registerReportJobs } from '../reports/schedule.ts';
@@ -54,6 +56,15 @@ export async function serve(config: Config): Promise<void> {
       },
     });
   }
+  scheduler.add({
+    name: 'expire-idempotency-keys',
+    cron: '15 4 * * *',
+    timezone: config.timezone,
+    run: async () => {
+      const removed = await expireKeys(app.ctx.database.db, config.idempotencyDays);
+      app.ctx.log.info({ removed, days: config.idempotencyDays }, 'expired old idempotency keys');
+    },
+  });
   // the digest queues `notify` events for the worker; the missing-file check raises alerts
   registerAlertJobs(scheduler, app.ctx);
   // daily reports at each store's closing time, the chain's weekly ones, self-service stock snapshots; in AWS mode

@@ -290,6 +290,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('created_at', ts, notNull)
     .addPrimaryKeyConstraint('idempotency_keys_pk', ['scope', 'idem_key'])
     .execute();
+  // the daily expiry (src/checkout/idempotency.ts) deletes by age
+  await db.schema.createIndex('idempotency_keys_created').on('idempotency_keys').column('created_at').execute();
 
   await withId(table('checkouts'))
     .addColumn('store_id', refType, notNull)
