@@ -5,8 +5,12 @@
 import assert from 'node:assert/strict';
 import { buffer } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { inTransaction } from '../src/db/tx.ts';
+import { addDays, startOfDayIn, todayIn } from '../src/domain/dates.ts';
 import { divRound } from '../src/domain/decimal.ts';
 import { isShopflowError } from '../src/errors.ts';
+import { applyMovements } from '../src/inventory/ledger.ts';
 import type { ReportRequest } from '../src/reports/data.ts';
 import { reportData } from '../src/reports/data.ts';
 import {
@@ -36,6 +40,8 @@ import { createTestApp, type TestApp } from './support/app.ts';
 import { backends } from './support/db.ts';
 
 const NOW = new Date('2026-03-04T12:00:00Z');
+/** the reports' own day at NOW: stock reports for it show the stock at generation time */
+const TODAY = '2026-03-04';
 
 for (const dialect of backends()) {
   describe(`reports on ${dialect}`, () => {
@@ -183,7 +189,7 @@ for (const dialect of backends()) {
           return { store: s.store_code, sku: s.sku, onHand: s.onHand, suggested: Math.ceil(need / pack) * pack };
         });
       assert.ok(expected.length > 0, 'the data set has low products');
-      const { csv, pdf } = await both({ kind: 'low-stock', from: DAYS[1]! });
+      const { csv, pdf } = await both({ kind: 'low-stock', from: TODAY });
       assert.deepEqual(
         csv.rows.map((r) => `${r.store}|${r.sku}|${r.on_hand}|${r.suggested}`).sort(),
         expected.map((e) => `${e.store}|${e.sku}|${decimal(e.onHand, 3)}|${decimal(e.suggested, 3)}`).sort(),
@@ -193,7 +199,7 @@ for (const dialect of backends()) {
       assert.ok(pdf.text.includes(`Produtos a repor ${expected.length}`), 'the count of products to restock');
 
       // one store's report lists only that store
-      const one = await both({ kind: 'low-stock', from: DAYS[1]!, store: chain.selfService[0]! });
+      const one = await both({ kind: 'low-stock', from: TODAY, store: chain.selfService[0]! });
       assert.deepEqual(
         one.csv.rows.map((r) => r.sku).sort(),
         expected
@@ -209,7 +215,7 @@ for (const dialect of backends()) {
       const value = (s: (typeof stock)[number]) =>
         s.onHand > 0 ? divRound(s.onHand * products.get(s.sku)!.price_cents, 1000) : 0;
       const mine = stock.filter((s) => s.store_code === store);
-      const { csv, pdf } = await both({ kind: 'stock-position', from: DAYS[1]!, store });
+      const { csv, pdf } = await both({ kind: 'stock-position', from: TODAY, store });
       assert.deepEqual(
         csv.rows.map((r) => `${r.sku}|${r.on_hand}|${r.value}`).sort(),
         mine.map((s) => `${s.sku}|${decimal(s.onHand, 3)}|${decimal(value(s), 2)}`).sort(),
@@ -218,7 +224,7 @@ for (const dialect of backends()) {
       assert.ok(pdf.text.includes(`Valor do estoque ${money(storeValue)}`), 'the store’s stock value');
       assert.match(pdf.text, /Posição de estoque Loja/);
 
-      const all = await both({ kind: 'stock-position', from: DAYS[1]! });
+      const all = await both({ kind: 'stock-position', from: TODAY });
       const perStore = section(all.csv.rows, 'store');
       for (const s of chain.master.stores) {
         const v = stock.filter((x) => x.store_code === s.store_code).reduce((a, x) => a + value(x), 0);
@@ -295,6 +301,73 @@ for (const dialect of backends()) {
       assert.equal(opened.contentType, 'text/csv; charset=utf-8');
       assert.equal(opened.fileName, `daily-sales_${DAYS[0]}_${store}.csv`);
       assert.match((await buffer(opened.body)).toString('utf8'), /^\uFEFFsection,key,name/);
+    });
+
+    it('a stock report for a past date shows the stock recorded by the end of that day', async () => {
+      const db = t.app.ctx.database;
+      const tz = t.app.ctx.config.timezone;
+      const now = new Date();
+      const yesterday = addDays(todayIn(tz, now), -1);
+      const storeId = Number(
+        (await db.db.selectFrom('stores').select('id').where('code', '=', store).executeTakeFirstOrThrow()).id,
+      );
+      const [first, second] = await db.db
+        .selectFrom('products')
+        .select(['id', 'sku'])
+        .orderBy('sku')
+        .limit(2)
+        .execute();
+      // a delivery recorded three days ago, and a count recorded today
+      await inTransaction(db, (trx) =>
+        applyMovements(
+          trx,
+          db.dialect,
+          [{ storeId, productId: first!.id, kind: 'receipt', deltaMilli: 7000, ref: 'test:past', reason: 'delivery' }],
+          new Date(now.getTime() - 3 * 86_400_000).toISOString(),
+        ),
+      );
+      await inTransaction(db, (trx) =>
+        applyMovements(trx, db.dialect, [
+          { storeId, productId: second!.id, kind: 'adjustment', deltaMilli: 4000, ref: 'test:today', reason: 'count' },
+        ]),
+      );
+      // the ledger itself says what was on hand at the end of yesterday: every movement recorded before today began
+      const endOfYesterday = startOfDayIn(todayIn(tz, now), tz).toISOString();
+      const recorded = await db.db
+        .selectFrom('stock_movements as m')
+        .innerJoin('products as p', 'p.id', 'm.product_id')
+        .select(['p.sku', sql<number>`sum(m.delta_milli)`.as('q')])
+        .where('m.store_id', '=', storeId)
+        .where('m.created_at', '<', endOfYesterday)
+        .groupBy('p.sku')
+        .execute();
+      const expected = new Map(recorded.map((r) => [r.sku, Number(r.q)]));
+      assert.equal(expected.get(first!.sku), 7000, 'only the backdated delivery was recorded before today');
+      const doc = await reportData(db.db, t.app.ctx.config, { kind: 'stock-position', from: yesterday, store }, now);
+      const csv = parseCsv((await renderReport(t.app.ctx, doc, 'csv')).bytes);
+      assert.deepEqual(
+        csv.rows.map((r) => `${r.sku}|${r.on_hand}`).sort(),
+        csv.rows.map((r) => `${r.sku}|${decimal(expected.get(r.sku!) ?? 0, 3)}`).sort(),
+      );
+      assert.ok(doc.notes[0]!.startsWith(`Estoque ao fim de ${yesterday}`));
+      // today's report has today's count in it
+      const today = await reportData(
+        db.db,
+        t.app.ctx.config,
+        { kind: 'stock-position', from: todayIn(tz, now), store },
+        now,
+      );
+      const todayCsv = parseCsv((await renderReport(t.app.ctx, today, 'csv')).bytes);
+      const balance = await db.db
+        .selectFrom('stock_balances')
+        .select('on_hand_milli')
+        .where('store_id', '=', storeId)
+        .where('product_id', '=', second!.id)
+        .executeTakeFirstOrThrow();
+      assert.equal(
+        todayCsv.rows.find((r) => r.sku === second!.sku)?.on_hand,
+        decimal(Number(balance.on_hand_milli), 3),
+      );
     });
   });
 }

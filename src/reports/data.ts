@@ -5,7 +5,7 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Config } from '../config.ts';
 import type { DB } from '../db/schema.ts';
-import { daysBetween, isValidIsoDate } from '../domain/dates.ts';
+import { addDays, daysBetween, isValidIsoDate, startOfDayIn, todayIn } from '../domain/dates.ts';
 import { divRound } from '../domain/decimal.ts';
 import { shareBasisPoints } from '../domain/format.ts';
 import { invalid, notFound } from '../errors.ts';
@@ -81,7 +81,7 @@ export function normalizeRequest(r: ReportRequest): NormalizedRequest {
     throw invalid(`a report covers at most ${MAX_PERIOD_DAYS} days`, [{ where: 'to', problem: 'period too long' }]);
   }
   if (STOCK_KINDS.includes(r.kind) && to !== r.from) {
-    throw invalid(`${r.kind} shows the stock as it is now and takes one date, not a period`, [
+    throw invalid(`${r.kind} shows the stock at the end of one date and takes no period`, [
       { where: 'to', problem: 'not allowed for stock reports' },
     ]);
   }
@@ -135,13 +135,19 @@ export async function reportData(
     case 'best-sellers':
       return { ...base, ...(await bestSellers(db, scope, r.from, r.to, r.top)) };
     case 'low-stock':
-      return { ...base, ...(await lowStock(db, scope)), notes: [STOCK_NOTE] };
-    case 'stock-position':
-      return { ...base, ...(await stockPosition(db, scope)), notes: [STOCK_NOTE] };
+    case 'stock-position': {
+      // A past date shows the stock as it was recorded at the end of that day: today's balance minus every
+      // movement recorded since (the ledger keeps them all). Today or later: the stock at generation time.
+      const past = r.from < todayIn(scope.timezone, now);
+      const asOf = past ? startOfDayIn(addDays(r.from, 1), scope.timezone).toISOString() : undefined;
+      const note = past
+        ? `Estoque ao fim de ${r.from} (${scope.timezone}): saldo atual menos os movimentos registrados depois.`
+        : 'Estoque na posição do momento em que o relatório foi gerado.';
+      const figures = r.kind === 'low-stock' ? await lowStock(db, scope, asOf) : await stockPosition(db, scope, asOf);
+      return { ...base, ...figures, notes: [note] };
+    }
   }
 }
-
-const STOCK_NOTE = 'Estoque na posição do momento em que o relatório foi gerado.';
 
 type Figures = Pick<ReportDoc, 'highlights' | 'tables' | 'charts'>;
 
@@ -478,7 +484,12 @@ export interface BalanceRow {
   priceCents: number;
 }
 
-async function balances(db: Kysely<DB>, scope: ReportScope, onlyLow: boolean): Promise<BalanceRow[]> {
+async function balances(
+  db: Kysely<DB>,
+  scope: ReportScope,
+  onlyLow: boolean,
+  asOf: string | undefined,
+): Promise<BalanceRow[]> {
   let q = db
     .selectFrom('stock_balances as b')
     .innerJoin('stores as s', 's.id', 'b.store_id')
@@ -493,15 +504,31 @@ async function balances(db: Kysely<DB>, scope: ReportScope, onlyLow: boolean): P
       'p.supplier',
       'p.pack_size_milli',
       'p.price_cents',
+      'b.store_id',
+      'b.product_id',
       'b.on_hand_milli',
       'b.reorder_point_milli',
       'b.target_level_milli',
     ]);
   if (scope.storeId !== null) q = q.where('b.store_id', '=', scope.storeId);
-  if (onlyLow) {
+  if (onlyLow && !asOf) {
     q = q.where('b.reorder_point_milli', 'is not', null).whereRef('b.on_hand_milli', '<=', 'b.reorder_point_milli');
   }
-  const rows = await q.execute();
+  let rows = await q.execute();
+  if (asOf) {
+    let m = db
+      .selectFrom('stock_movements')
+      .select(['store_id', 'product_id', sql<number>`sum(delta_milli)`.as('moved')])
+      .where('created_at', '>=', asOf)
+      .groupBy(['store_id', 'product_id']);
+    if (scope.storeId !== null) m = m.where('store_id', '=', scope.storeId);
+    const since = new Map((await m.execute()).map((x) => [`${x.store_id}:${x.product_id}`, Number(x.moved)]));
+    rows = rows.map((r) => ({
+      ...r,
+      on_hand_milli: r.on_hand_milli - (since.get(`${r.store_id}:${r.product_id}`) ?? 0),
+    }));
+    if (onlyLow) rows = rows.filter((r) => r.reorder_point_milli !== null && r.on_hand_milli <= r.reorder_point_milli);
+  }
   return rows.map((r) => ({
     storeCode: r.code,
     storeName: r.store_name,
@@ -547,8 +574,8 @@ function stockStatus(b: BalanceRow): string {
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-async function lowStock(db: Kysely<DB>, scope: ReportScope): Promise<Figures> {
-  const rows = await balances(db, scope, true);
+async function lowStock(db: Kysely<DB>, scope: ReportScope, asOf: string | undefined): Promise<Figures> {
+  const rows = await balances(db, scope, true, asOf);
   rows.sort((a, b) => cmp(a.storeCode, b.storeCode) || cmp(a.supplier, b.supplier) || cmp(a.name, b.name));
   const chain = scope.storeId === null;
   const columns: Column[] = [
@@ -604,8 +631,8 @@ async function lowStock(db: Kysely<DB>, scope: ReportScope): Promise<Figures> {
   };
 }
 
-async function stockPosition(db: Kysely<DB>, scope: ReportScope): Promise<Figures> {
-  const rows = await balances(db, scope, false);
+async function stockPosition(db: Kysely<DB>, scope: ReportScope, asOf: string | undefined): Promise<Figures> {
+  const rows = await balances(db, scope, false, asOf);
   let low = 0;
   let negative = 0;
   let value = 0;
