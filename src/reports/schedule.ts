@@ -15,6 +15,9 @@ import type { ReportFormat, ReportKind } from './model.ts';
 import { generateReports, type SavedReport } from './service.ts';
 import { localStamp, type SnapshotResult, snapshotSelfServiceStores, writeStockSnapshot } from './snapshot.ts';
 
+/** how far back a closing job catches up the days an outage made it miss */
+const CATCH_UP_DAYS = 7;
+
 export const DAILY_STORE_REPORTS: readonly ReportKind[] = ['daily-sales', 'products-sold', 'low-stock'];
 export const WEEKLY_CHAIN_REPORTS: readonly ReportKind[] = ['daily-sales', 'best-sellers', 'products-sold'];
 export const SCHEDULED_FORMATS: readonly ReportFormat[] = ['pdf', 'csv'];
@@ -89,6 +92,8 @@ export class ReportJobs {
       name: 'reports:weekly-chain',
       cron: '0 6 * * 1',
       timezone: config.timezone,
+      // after an outage, the weeks it missed are still wanted
+      catchUpDays: CATCH_UP_DAYS * 5,
       run: async (slot) => {
         await this.weeklyChain(slot);
       },
@@ -145,6 +150,8 @@ export class ReportJobs {
         name,
         cron,
         timezone: s.timezone,
+        // after an outage, the days it missed get their reports (oldest first), up to a week back
+        catchUpDays: CATCH_UP_DAYS,
         run: async (slot) => {
           await this.closing(s.code, slot, expected);
         },

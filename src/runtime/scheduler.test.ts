@@ -113,6 +113,53 @@ for (const dialect of backends()) {
       assert.equal(rows[0]?.error, null);
     });
 
+    it('after an outage, runs every day missed since its last run, oldest first, up to catchUpDays back', async () => {
+      const ran: string[] = [];
+      const job = (s: Scheduler) =>
+        s.add({
+          name: 'closing',
+          cron: '0 23 * * *',
+          timezone: 'America/Sao_Paulo',
+          catchUpDays: 7,
+          run: async (slot) => {
+            ran.push(iso(slot));
+          },
+        });
+      // a new job starts with its latest slot only
+      const c = clock('2026-03-10T02:30:00Z');
+      const first = new Scheduler(t.database, { now: c.now });
+      job(first);
+      await first.tick();
+      assert.deepEqual(ran, ['2026-03-10T02:00:00.000Z']);
+      // the server is down for three days; a new process starts on the fourth
+      c.set('2026-03-13T10:00:00Z');
+      const second = new Scheduler(t.database, { now: c.now });
+      job(second);
+      await second.tick();
+      assert.deepEqual(ran.slice(1), [
+        '2026-03-11T02:00:00.000Z',
+        '2026-03-12T02:00:00.000Z',
+        '2026-03-13T02:00:00.000Z',
+      ]);
+      await second.tick();
+      assert.equal(ran.length, 4, 'each slot once');
+      // a month-long outage catches up only the last 7 days
+      c.set('2026-04-20T03:00:00Z');
+      const third = new Scheduler(t.database, { now: c.now });
+      job(third);
+      await third.tick();
+      assert.deepEqual(ran.slice(4), [
+        '2026-04-14T02:00:00.000Z',
+        '2026-04-15T02:00:00.000Z',
+        '2026-04-16T02:00:00.000Z',
+        '2026-04-17T02:00:00.000Z',
+        '2026-04-18T02:00:00.000Z',
+        '2026-04-19T02:00:00.000Z',
+        '2026-04-20T02:00:00.000Z',
+      ]);
+      assert.equal((await rowsOf('closing')).length, 11);
+    });
+
     it('fires at 02:00Z for a fixed −03:00 offset too', async () => {
       const c = clock('2026-07-01T01:00:00Z');
       const s = new Scheduler(t.database, { now: c.now });

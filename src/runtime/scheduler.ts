@@ -19,6 +19,11 @@ export interface JobDefinition {
   run: (slot: Date) => Promise<void>;
   /** on the first tick, run the most recent slot of the last 24 h if no process ran it; default true */
   catchUp?: boolean;
+  /**
+   * After an outage, run every slot missed since the job last ran, up to this many days back, oldest first (a
+   * day's reports are still wanted days later). A job that never ran starts with its latest slot only.
+   */
+  catchUpDays?: number;
 }
 
 export interface SchedulerOptions {
@@ -33,10 +38,14 @@ interface Job {
   since: Date | undefined;
   /** the last slot this instance tried to claim */
   lastSlot: number;
+  /** every missed slot since `since` is due (catchUpDays after an outage), not only the latest */
+  allMissed: boolean;
   running: Promise<void> | undefined;
 }
 
 const CATCH_UP_MS = 24 * 3600 * 1000;
+/** how many past slots an outage catch-up looks at, at most */
+const MAX_CATCH_UP_SLOTS = 400;
 // Timers wake at least this often so that a suspended machine or a clock change is noticed within a minute.
 const MAX_SLEEP_MS = 60_000;
 const NAME_MAX = 64;
@@ -79,7 +88,14 @@ export class Scheduler {
       throw invalid(`a job name must have 1 to ${NAME_MAX} characters, got "${def.name}"`);
     }
     if (this.jobs.has(def.name)) throw invalid(`a job named ${def.name} is already scheduled`);
-    this.jobs.set(def.name, { def, cron: cronFor(def), since: undefined, lastSlot: 0, running: undefined });
+    this.jobs.set(def.name, {
+      def,
+      cron: cronFor(def),
+      since: undefined,
+      lastSlot: 0,
+      allMissed: false,
+      running: undefined,
+    });
     if (this.started) this.arm();
   }
 
@@ -135,20 +151,45 @@ export class Scheduler {
     const now = this.now();
     const runs: Promise<void>[] = [];
     for (const job of this.jobs.values()) {
-      job.since ??= new Date(now.getTime() - (job.def.catchUp === false ? 0 : CATCH_UP_MS));
-      // previousRuns excludes its reference instant; a slot that is due exactly now counts
-      const slot = job.cron.previousRuns(1, new Date(now.getTime() + 1))[0];
-      if (!slot || slot.getTime() < job.since.getTime() || slot.getTime() <= job.lastSlot) continue;
-      // one run of a job at a time here; the slot is claimed once the previous run ends, if still the latest
+      // one run of a job at a time here; the next tick looks again once it ends
       if (job.running) continue;
-      job.lastSlot = slot.getTime();
-      const p = this.claimAndRun(job, slot).finally(() => {
+      const p = this.runDue(job, now).finally(() => {
         job.running = undefined;
       });
       job.running = p;
       runs.push(p);
     }
     return runs;
+  }
+
+  /** The job's due slots, claimed and run one after the other: the latest only, or every missed one. */
+  private async runDue(job: Job, now: Date): Promise<void> {
+    const days = job.def.catchUpDays;
+    if (!job.since) {
+      const last = days ? await this.lastClaimed(job.def.name) : undefined;
+      job.since = last
+        ? new Date(Math.max(now.getTime() - days! * 86_400_000, last.getTime() + 1))
+        : new Date(now.getTime() - (job.def.catchUp === false ? 0 : CATCH_UP_MS));
+      job.allMissed = last !== undefined;
+    }
+    // previousRuns excludes its reference instant; a slot that is due exactly now counts
+    const recent = job.cron.previousRuns(job.allMissed ? MAX_CATCH_UP_SLOTS : 1, new Date(now.getTime() + 1));
+    const due = recent
+      .filter((slot) => slot.getTime() >= job.since!.getTime() && slot.getTime() > job.lastSlot)
+      .sort((a, b) => a.getTime() - b.getTime());
+    for (const slot of job.allMissed ? due : due.slice(-1)) {
+      job.lastSlot = slot.getTime();
+      await this.claimAndRun(job, slot);
+    }
+  }
+
+  private async lastClaimed(name: string): Promise<Date | undefined> {
+    const r = await this.database.db
+      .selectFrom('scheduler_runs')
+      .select((eb) => eb.fn.max('slot').as('slot'))
+      .where('job', '=', name)
+      .executeTakeFirst();
+    return r?.slot ? new Date(r.slot) : undefined;
   }
 
   private async claimAndRun(job: Job, slot: Date): Promise<void> {
