@@ -3,6 +3,7 @@
 // store). The put fires ObjectCreated, which reaches the alerts function (locally through the event queue, in AWS
 // through the S3 notification), and that function checks the store's products against their reorder points.
 import type { AppContext } from '../context.ts';
+import { wallClockIn } from '../domain/dates.ts';
 import { CSV_CONTENT_TYPE, renderCsv } from './csv.ts';
 import { reportData } from './data.ts';
 
@@ -15,20 +16,11 @@ export interface SnapshotResult {
 
 /** `YYYY-MM-DD` and `HHMMSS` of an instant in a time zone. */
 export function localStamp(at: Date, timeZone: string): { date: string; time: string } {
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(at);
-  const get = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '00';
+  const w = wallClockIn(timeZone, at);
+  const two = (n: number) => String(n).padStart(2, '0');
   return {
-    date: `${get('year')}-${get('month')}-${get('day')}`,
-    time: `${get('hour')}${get('minute')}${get('second')}`,
+    date: `${w.year}-${two(w.month)}-${two(w.day)}`,
+    time: `${two(w.hour)}${two(w.minute)}${two(w.second)}`,
   };
 }
 
