@@ -4,7 +4,7 @@
 //   naive-sqlite  one INSERT per row, each its own transaction (autocommit), first [rows] rows
 //   naive-mysql   the same on MySQL
 //   load-data     MySQL's LOAD DATA LOCAL INFILE of <file> into the import table
-import { createReadStream, mkdtempSync, readFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -79,6 +79,8 @@ if (mode === 'pipeline') {
   result.rows = rows;
   result.status = statuses.every((x) => x === 'loaded') ? 'loaded' : statuses.join(',');
   await app.close();
+  // the bucket holds a copy of every file loaded (a 1 GB one included)
+  rmSync(dir, { recursive: true, force: true });
 } else if (mode === 'naive-sqlite') {
   const limit = Number(rowsArg);
   const db = new SQLite(url.slice('sqlite:'.length));
