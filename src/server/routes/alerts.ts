@@ -13,15 +13,7 @@ import {
 import type { AlertKind } from '../../db/schema.ts';
 import { ALL_ROLES, actorName, MANAGERS, visibleStoreIds } from '../auth/contract.ts';
 import { problemResponse } from '../problem.ts';
-
-const storeCode = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,32}$' } as const;
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  additionalProperties: false,
-  properties: { id: { type: 'integer', minimum: 1 } },
-} as const;
-const nullableString = { type: ['string', 'null'] } as const;
+import { idParams, nullableString, scopedProblems, storeCode } from './schemas.ts';
 
 const Alert = {
   type: 'object',
@@ -72,12 +64,7 @@ const Subscription = {
   },
 } as const;
 
-const problems = {
-  400: problemResponse('a field is wrong: each one is named'),
-  401: problemResponse('not logged in'),
-  403: problemResponse('not allowed for this role or store'),
-  404: problemResponse('no such alert, or not one of your stores'),
-} as const;
+const problems = scopedProblems('no such alert, or not one of your stores');
 
 export const alertRoutes: FastifyPluginAsync = async (app) => {
   const { database } = app.ctx;

@@ -9,8 +9,7 @@ import { PAYMENT_METHODS } from '../../domain/payment.ts';
 import { findStore } from '../../inventory/catalog.ts';
 import { ALL_ROLES, actorName, MANAGERS } from '../auth/contract.ts';
 import { problemResponse } from '../problem.ts';
-
-const storeCode = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,32}$' } as const;
+import { storeCode } from './schemas.ts';
 
 const CheckoutLine = {
   type: 'object',

@@ -7,9 +7,9 @@ import { SALES_GROUPINGS, type SalesGrouping, salesBy } from '../../sales/querie
 import { storeCodesForIds } from '../../users/stores.ts';
 import { ALL_ROLES, type Principal, visibleStoreIds } from '../auth/contract.ts';
 import { problemResponse } from '../problem.ts';
+import { storeCode } from './schemas.ts';
 
 const date = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const;
-const storeCode = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,32}$' } as const;
 
 const SalesRow = {
   type: 'object',

@@ -8,9 +8,9 @@ import { REPORT_FORMATS, REPORT_KINDS, type ReportFormat, type ReportKind } from
 import { generateReport, getReport, listReports, openReport, type SavedReport } from '../../reports/service.ts';
 import { ALL_ROLES, actorName, canSeeStore, type Principal, visibleStoreIds } from '../auth/contract.ts';
 import { problemResponse } from '../problem.ts';
+import { storeCode } from './schemas.ts';
 
 const date = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const;
-const storeCode = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,32}$' } as const;
 
 const Report = {
   type: 'object',

@@ -15,15 +15,8 @@ import {
 import { listSuppliers, setSupplierEmail } from '../../restock/suppliers.ts';
 import { ALL_ROLES, actorName, MANAGERS, visibleStoreIds } from '../auth/contract.ts';
 import { problemResponse } from '../problem.ts';
+import { idParams, nullableString, scopedProblems, storeCode } from './schemas.ts';
 
-const storeCode = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,32}$' } as const;
-const nullableString = { type: ['string', 'null'] } as const;
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  additionalProperties: false,
-  properties: { id: { type: 'integer', minimum: 1 } },
-} as const;
 const quantity = {
   anyOf: [
     { type: 'number', exclusiveMinimum: 0 },
@@ -103,12 +96,7 @@ const Supplier = {
   properties: { name: { type: 'string' }, email: nullableString, products: { type: 'integer' } },
 } as const;
 
-const problems = {
-  400: problemResponse('a field is wrong: each one is named'),
-  401: problemResponse('not logged in'),
-  403: problemResponse('not allowed for this role or store'),
-  404: problemResponse('no such order, or not one of your stores'),
-} as const;
+const problems = scopedProblems('no such order, or not one of your stores');
 
 export const restockRoutes: FastifyPluginAsync = async (app) => {
   const { database } = app.ctx;

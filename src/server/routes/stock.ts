@@ -16,8 +16,8 @@ import {
 import { listStock, movementHistory, productStock } from '../../inventory/queries.ts';
 import { ALL_ROLES, actorName, canSeeStore, MANAGERS } from '../auth/contract.ts';
 import { problemResponse } from '../problem.ts';
+import { scopedProblems, storeCode } from './schemas.ts';
 
-const storeCode = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,32}$' } as const;
 const sku = { type: 'string', minLength: 1, maxLength: 64 } as const;
 /** units or kg: a JSON number, or a decimal string such as "0.435" (at most 3 decimals) */
 const quantity = {
@@ -85,12 +85,7 @@ const Movement = {
   },
 } as const;
 
-const changeProblems = {
-  400: problemResponse('a field is wrong: each one is named'),
-  401: problemResponse('not logged in'),
-  403: problemResponse('not allowed for this role or store'),
-  404: problemResponse('no such store'),
-} as const;
+const changeProblems = scopedProblems('no such store');
 
 export const stockRoutes: FastifyPluginAsync = async (app) => {
   const { database } = app.ctx;

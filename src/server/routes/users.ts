@@ -7,9 +7,9 @@ import { createToken, listTokens, revokeToken, type TokenPurpose } from '../../u
 import { createUser, getUser, listUsers, setPassword, type UserChanges, updateUser } from '../../users/users.ts';
 import { actorName, MANAGERS, visibleStoreIds } from '../auth/contract.ts';
 import { problemResponse } from '../problem.ts';
+import { storeCode } from './schemas.ts';
 
 const ADMIN = { roles: ['admin'] as Role[] };
-const storeCode = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,32}$' } as const;
 const username = { type: 'string', minLength: 2, maxLength: 64 } as const;
 const role = { type: 'string', enum: ['admin', 'manager', 'clerk'] } as const;
 
