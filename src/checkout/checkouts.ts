@@ -8,16 +8,16 @@
 // lock them in the same order and cannot deadlock on them. Deadlocks elsewhere (first inserts of roll-up rows)
 // are retried by inTransaction and never reach the client.
 //
-// Purchases that arrive together share one transaction (src/checkout/group-commit.ts), each in a savepoint, and
-// their roll-up shares (summed) and audit entries are written once per batch: every checkout of a store moves the
-// same store-day roll-up rows, so writing them per checkout (and committing each) is what would make a busy kiosk
-// store queue.
+// Purchases that arrive together are written together (src/checkout/group-commit.ts): judged one after the other
+// against the stock the earlier ones left, then each table written once for the batch, roll-up shares summed.
+// Every checkout of a store moves the same store-day roll-up rows and, on MySQL, every statement is a round trip,
+// so writing them per checkout (and committing each) is what would make a busy kiosk store queue.
 import { randomBytes } from 'node:crypto';
 import { evaluateStock } from '../alerts/low-stock.ts';
 import { audit, auditMany } from '../db/audit.ts';
-import type { Database } from '../db/connect.ts';
-import { inTransaction, isUniqueViolation, type Tx } from '../db/tx.ts';
-import { localDateHour, requiredStock, shortfalls, toUnits } from '../domain/basket.ts';
+import type { Database, Dialect } from '../db/connect.ts';
+import { inTransaction, isRetryable, isUniqueViolation, type Tx } from '../db/tx.ts';
+import { localDateHour, type Need, requiredStock, shortfalls, toUnits } from '../domain/basket.ts';
 import { DayAggregate } from '../domain/day-aggregate.ts';
 import type { PaymentMethod } from '../domain/payment.ts';
 import { stockState } from '../domain/stock-policy.ts';
@@ -26,8 +26,8 @@ import { findStore, findStoreCached, type StoreInfo } from '../inventory/catalog
 import { applyMovements } from '../inventory/ledger.ts';
 import { keyOf, lockBalances } from '../inventory/locks.ts';
 import { addDayAggregate, addReceiptToRollups } from '../sales/rollup.ts';
-import { GroupCommitter, type JobContext } from './group-commit.ts';
-import { checkKey, type IdempotentResponse, readKey, replay, requestHash, storeKey } from './idempotency.ts';
+import { GroupCommitter, type Outcome } from './group-commit.ts';
+import { checkKey, type IdempotentResponse, readKey, replay, requestHash, storeKeys } from './idempotency.ts';
 import { type LineInput, type PricedLine, resolveBasket } from './resolve.ts';
 
 export interface CheckoutRequest {
@@ -70,10 +70,7 @@ const scopeOf = (storeId: number) => `checkout:${storeId}`;
 // The prefix keeps them apart from the receipt numbers of sales files (tickets are counted per source anyway: see TICKETS_OF_LINES).
 const newReceiptId = () => `CK-${randomBytes(6).toString('hex').toUpperCase()}`;
 
-/**
- * What a checkout leaves for its batch to write once for all (see group-commit.ts): its share of the roll-ups and
- * its audit entry.
- */
+/** A written checkout's share of the roll-ups and its audit entry, written once for the batch. */
 interface BatchShare {
   storeId: number;
   businessDate: string;
@@ -117,13 +114,274 @@ async function writeBatchShares(trx: Tx, shares: BatchShare[]): Promise<void> {
   );
 }
 
-const committers = new WeakMap<Database, Map<number, GroupCommitter<BatchShare>>>();
+/** A purchase as its batch receives it: checked, and on MySQL already resolved against the catalogue. */
+interface CheckoutJob {
+  store: StoreInfo;
+  request: CheckoutRequest;
+  actor: string;
+  key: string;
+  scope: string;
+  hash: string;
+  /** MySQL: what the purchase is, read before the transaction */
+  early: Prepared | undefined;
+}
+
+type Prepared = { replayed: IdempotentResponse } | { replayed?: undefined; priced: PricedLine[]; need: Need[] };
+
+/** What a purchase is: the answer already given to its key, or its priced lines and the stock they take. */
+async function prepare(q: Tx, job: CheckoutJob): Promise<Prepared> {
+  const prior = await readKey(q, job.scope, job.key);
+  if (prior) return { replayed: replay(prior, job.hash) };
+  const priced = await resolveBasket(q, job.store, job.request.lines);
+  const need = requiredStock(priced.map((l) => ({ productId: l.product.id, quantityMilli: l.quantityMilli })));
+  return { priced, need };
+}
+
+interface Sale {
+  /** the job's place in its batch */
+  i: number;
+  job: CheckoutJob;
+  priced: PricedLine[];
+  need: Need[];
+}
+
+const CHUNK = 500;
+const chunks = <T>(rows: T[]) =>
+  Array.from({ length: Math.ceil(rows.length / CHUNK) }, (_, n) => rows.slice(n * CHUNK, (n + 1) * CHUNK));
+
+/**
+ * Registers a batch of purchases (see group-commit.ts): each is judged in arrival order against the stock the
+ * earlier ones left, and those accepted are written with one statement per table for the whole batch. A refused
+ * purchase is answered with its 409 and writes nothing; a repeated Idempotency-Key within the batch gets the first
+ * one's answer.
+ */
+async function registerBatch(trx: Tx, dialect: Dialect, jobs: CheckoutJob[]): Promise<Outcome<IdempotentResponse>[]> {
+  const outcomes: Outcome<IdempotentResponse>[] = new Array(jobs.length);
+  const answer = (i: number, f: () => IdempotentResponse) => {
+    try {
+      outcomes[i] = { ok: true, value: f() };
+    } catch (error) {
+      outcomes[i] = { ok: false, error };
+    }
+  };
+
+  // What each purchase is: read before the transaction on MySQL (parallel connections; the store's batch stays
+  // short), here on SQLite (one connection: reads outside would queue behind whole batches, and inside they see
+  // every earlier purchase)
+  const candidates: Sale[] = [];
+  for (const [i, job] of jobs.entries()) {
+    let p: Prepared;
+    try {
+      p = job.early ?? (await prepare(trx, job));
+    } catch (error) {
+      if (isRetryable(error)) throw error;
+      outcomes[i] = { ok: false, error };
+      continue;
+    }
+    if (p.replayed) outcomes[i] = { ok: true, value: p.replayed };
+    else candidates.push({ i, job, priced: p.priced, need: p.need });
+  }
+  if (candidates.length === 0) return outcomes;
+
+  const locked = await lockBalances(
+    trx,
+    dialect,
+    candidates.flatMap((c) => c.need.map((n) => ({ storeId: c.job.store.id, productId: n.productId }))),
+  );
+  const onHand = new Map<string, number>();
+  for (const [k, b] of locked) onHand.set(k, b.onHandMilli);
+  const sales: Sale[] = [];
+  const firstWithKey = new Map<string, Sale>();
+  const twins: Array<{ i: number; of: Sale; hash: string }> = [];
+  for (const c of candidates) {
+    const { store, scope, key } = c.job;
+    const first = firstWithKey.get(`${scope}\n${key}`);
+    if (first) {
+      twins.push({ i: c.i, of: first, hash: c.job.hash });
+      continue;
+    }
+    const available = new Map(c.need.map((n) => [n.productId, onHand.get(keyOf(store.id, n.productId)) ?? 0]));
+    const short = shortfalls(c.need, available);
+    if (short.length) {
+      // a twin of this request committed by an earlier batch may have taken the last units meanwhile
+      const twin = dialect === 'mysql' ? await readKey(trx, scope, key, { locking: 'mysql' }) : undefined;
+      if (twin) answer(c.i, () => replay(twin, c.job.hash));
+      else outcomes[c.i] = { ok: false, error: refusal(store, c.priced, short) };
+      continue;
+    }
+    for (const n of c.need) onHand.set(keyOf(store.id, n.productId), available.get(n.productId)! - n.quantityMilli);
+    firstWithKey.set(`${scope}\n${key}`, c);
+    sales.push(c);
+  }
+  if (sales.length === 0) return outcomes;
+
+  const now = new Date();
+  const at = now.toISOString();
+  const written = sales.map((s) => {
+    const { date, hour } = localDateHour(s.job.store.timezone, now);
+    return {
+      ...s,
+      businessDate: date,
+      hour,
+      receiptId: newReceiptId(),
+      totalCents: s.priced.reduce((a, l) => a + l.totalCents, 0),
+      id: 0,
+    };
+  });
+  for (const part of chunks(written)) {
+    await trx
+      .insertInto('checkouts')
+      .values(
+        part.map((w) => ({
+          store_id: w.job.store.id,
+          business_date: w.businessDate,
+          receipt_id: w.receiptId,
+          payment_method: w.job.request.paymentMethod,
+          total_cents: w.totalCents,
+          status: 'completed' as const,
+          actor: w.job.actor,
+          created_at: at,
+          voided_at: null,
+          voided_by: null,
+          void_reason: null,
+          void_date: null,
+        })),
+      )
+      .execute();
+  }
+  // the ids, by each store's receipt numbers (unique per store): MySQL has no RETURNING
+  const byStore = new Map<number, Map<string, (typeof written)[number]>>();
+  for (const w of written) {
+    const m = byStore.get(w.job.store.id) ?? new Map();
+    m.set(w.receiptId, w);
+    byStore.set(w.job.store.id, m);
+  }
+  for (const [storeId, byReceipt] of byStore) {
+    for (const part of chunks([...byReceipt.keys()])) {
+      const rows = await trx
+        .selectFrom('checkouts')
+        .select(['id', 'receipt_id'])
+        .where('store_id', '=', storeId)
+        .where('receipt_id', 'in', part)
+        .execute();
+      for (const r of rows) byReceipt.get(r.receipt_id)!.id = Number(r.id);
+    }
+  }
+  const lines = written.flatMap((w) =>
+    w.priced.map((l, n) => ({
+      store_id: w.job.store.id,
+      business_date: w.businessDate,
+      source: 'checkout' as const,
+      file_id: null,
+      checkout_id: w.id,
+      receipt_id: w.receiptId,
+      line_no: n + 1,
+      sold_at: at,
+      hour: w.hour,
+      product_id: l.product.id,
+      quantity_milli: l.quantityMilli,
+      unit_price_cents: l.unitPriceCents,
+      discount_cents: 0,
+      total_cents: l.totalCents,
+      payment_method: w.job.request.paymentMethod,
+    })),
+  );
+  for (const part of chunks(lines)) await trx.insertInto('sales_lines').values(part).execute();
+  await applyMovements(
+    trx,
+    dialect,
+    written.flatMap((w) =>
+      w.priced.map((l, n) => ({
+        storeId: w.job.store.id,
+        productId: l.product.id,
+        kind: 'checkout' as const,
+        deltaMilli: -l.quantityMilli,
+        ref: `checkout:${w.id}:line:${n + 1}`,
+        reason: `checkout ${w.receiptId}`,
+        actor: w.job.actor,
+      })),
+    ),
+    at,
+  );
+  // Only a product that is (or became) low or negative can open or close an alert; evaluating the others would be
+  // statements that change nothing.
+  const changing = new Map<number, Set<number>>();
+  for (const w of written) {
+    for (const n of w.need) {
+      const b = locked.get(keyOf(w.job.store.id, n.productId));
+      const reorder = b?.reorderPointMilli ?? null;
+      const after = onHand.get(keyOf(w.job.store.id, n.productId)) ?? 0;
+      if (stockState(b?.onHandMilli ?? 0, reorder) !== 'ok' || stockState(after, reorder) !== 'ok') {
+        const set = changing.get(w.job.store.id) ?? new Set();
+        set.add(n.productId);
+        changing.set(w.job.store.id, set);
+      }
+    }
+  }
+  for (const [storeId, products] of changing) await evaluateStock(trx, storeId, [...products]);
+
+  const answers = written.map((w) => {
+    const view: CheckoutView = {
+      id: w.id,
+      store: w.job.store.code,
+      receiptId: w.receiptId,
+      businessDate: w.businessDate,
+      status: 'completed',
+      paymentMethod: w.job.request.paymentMethod,
+      totalCents: w.totalCents,
+      createdAt: at,
+      voidedAt: null,
+      voidDate: null,
+      voidReason: null,
+      lines: w.priced.map((l, n) => lineView(n + 1, l.product, l.quantityMilli, l.unitPriceCents, l.totalCents)),
+    };
+    return { statusCode: 201, body: JSON.stringify(view), replayed: false };
+  });
+  await storeKeys(
+    trx,
+    written.map((w, n) => ({ scope: w.job.scope, key: w.job.key, hash: w.job.hash, response: answers[n]! })),
+  );
+  await writeBatchShares(
+    trx,
+    written.map((w) => ({
+      storeId: w.job.store.id,
+      businessDate: w.businessDate,
+      receiptId: w.receiptId,
+      paymentMethod: w.job.request.paymentMethod,
+      lines: w.priced,
+      audit: {
+        actor: w.job.actor,
+        action: 'checkout.register',
+        details: {
+          receiptId: w.receiptId,
+          totalCents: w.totalCents,
+          lines: w.priced.length,
+          paymentMethod: w.job.request.paymentMethod,
+          idempotencyKey: w.job.key,
+        },
+        target: `checkout:${w.id}`,
+        storeId: w.job.store.id,
+      },
+    })),
+  );
+  written.forEach((w, n) => {
+    outcomes[w.i] = { ok: true, value: answers[n]! };
+  });
+  const answerOf = new Map(written.map((w, n) => [w.i, answers[n]!]));
+  for (const t of twins) {
+    const first = answerOf.get(t.of.i)!;
+    answer(t.i, () => replay({ requestHash: t.of.job.hash, statusCode: first.statusCode, body: first.body }, t.hash));
+  }
+  return outcomes;
+}
+
+const committers = new WeakMap<Database, Map<number, GroupCommitter<CheckoutJob, IdempotentResponse>>>();
 
 /**
  * SQLite has one writer, so one committer serves every store. On MySQL each store gets its own: a store's
  * checkouts all write its roll-up rows, so they queue on those anyway, while different stores commit in parallel.
  */
-function committerOf(database: Database, storeId: number): GroupCommitter<BatchShare> {
+function committerOf(database: Database, storeId: number): GroupCommitter<CheckoutJob, IdempotentResponse> {
   const key = database.dialect === 'sqlite' ? 0 : storeId;
   let byStore = committers.get(database);
   if (!byStore) {
@@ -132,10 +390,24 @@ function committerOf(database: Database, storeId: number): GroupCommitter<BatchS
   }
   let c = byStore.get(key);
   if (!c) {
-    c = new GroupCommitter<BatchShare>(database, { finishBatch: writeBatchShares });
+    const { dialect } = database;
+    c = new GroupCommitter(database, (trx, jobs: CheckoutJob[]) => registerBatch(trx, dialect, jobs));
     byStore.set(key, c);
   }
   return c;
+}
+
+/** How the checkouts of `database` were batched so far in this process, and how many wait (tests, benchmark). */
+export function checkoutBatchStats(database: Database) {
+  const out = { batches: 0, jobs: 0, largest: 0, splits: 0, queued: 0 };
+  for (const c of committers.get(database)?.values() ?? []) {
+    out.batches += c.stats.batches;
+    out.jobs += c.stats.jobs;
+    out.largest = Math.max(out.largest, c.stats.largest);
+    out.splits += c.stats.splits;
+    out.queued += c.queued;
+  }
+  return out;
 }
 
 export async function registerCheckout(
@@ -155,151 +427,13 @@ export async function registerCheckout(
   const scope = scopeOf(store.id);
   const hash = requestHash({ store: request.store, paymentMethod: request.paymentMethod, lines: request.lines });
   if (request.lines.length === 0) throw invalid('the basket is empty', [{ where: 'lines', problem: 'is empty' }]);
-
-  // What the purchase is, read before its transaction on MySQL (parallel connections; the store's batch stays
-  // short) and inside it on SQLite (one connection: reads outside would queue behind whole batches, and inside
-  // they see every earlier purchase, a twin with the same key included).
-  const prepare = async (q: Tx) => {
-    const prior = await readKey(q, scope, key);
-    if (prior) return { replayed: replay(prior, hash) } as const;
-    const priced = await resolveBasket(q, store, request.lines);
-    const need = requiredStock(priced.map((l) => ({ productId: l.product.id, quantityMilli: l.quantityMilli })));
-    return { priced, need } as const;
-  };
-  const early = dialect === 'mysql' ? await prepare(db) : undefined;
-  if (early?.replayed) return early.replayed;
-
-  const work = async (trx: Tx, job: JobContext<BatchShare>): Promise<IdempotentResponse> => {
-    const p = early ?? (await prepare(trx));
-    if (p.replayed) return p.replayed;
-    const { priced, need } = p;
-    const locked = await lockBalances(
-      trx,
-      dialect,
-      need.map((n) => ({ storeId: store.id, productId: n.productId })),
-    );
-    const onHand = new Map(need.map((n) => [n.productId, locked.get(keyOf(store.id, n.productId))?.onHandMilli ?? 0]));
-    const short = shortfalls(need, onHand);
-    if (short.length) {
-      // a twin of this request may have taken the last units while this one waited for the row lock
-      const twin = dialect === 'mysql' ? await readKey(trx, scope, key, { locking: 'mysql' }) : undefined;
-      if (twin) return replay(twin, hash);
-      throw refusal(store, priced, short);
-    }
-    const now = new Date();
-    const at = now.toISOString();
-    const { date: businessDate, hour } = localDateHour(store.timezone, now);
-    const receiptId = newReceiptId();
-    const totalCents = priced.reduce((a, l) => a + l.totalCents, 0);
-    const inserted = await trx
-      .insertInto('checkouts')
-      .values({
-        store_id: store.id,
-        business_date: businessDate,
-        receipt_id: receiptId,
-        payment_method: request.paymentMethod,
-        total_cents: totalCents,
-        status: 'completed',
-        actor: opts.actor,
-        created_at: at,
-        voided_at: null,
-        voided_by: null,
-        void_reason: null,
-        void_date: null,
-      })
-      .executeTakeFirstOrThrow();
-    const id = Number(inserted.insertId);
-    await trx
-      .insertInto('sales_lines')
-      .values(
-        priced.map((l, i) => ({
-          store_id: store.id,
-          business_date: businessDate,
-          source: 'checkout' as const,
-          file_id: null,
-          checkout_id: id,
-          receipt_id: receiptId,
-          line_no: i + 1,
-          sold_at: at,
-          hour,
-          product_id: l.product.id,
-          quantity_milli: l.quantityMilli,
-          unit_price_cents: l.unitPriceCents,
-          discount_cents: 0,
-          total_cents: l.totalCents,
-          payment_method: request.paymentMethod,
-        })),
-      )
-      .execute();
-    await applyMovements(
-      trx,
-      dialect,
-      priced.map((l, i) => ({
-        storeId: store.id,
-        productId: l.product.id,
-        kind: 'checkout',
-        deltaMilli: -l.quantityMilli,
-        ref: `checkout:${id}:line:${i + 1}`,
-        reason: `checkout ${receiptId}`,
-        actor: opts.actor,
-      })),
-      at,
-    );
-    // Only a product that is (or becomes) low or negative can open or close an alert; evaluating the others would
-    // be two statements per checkout that change nothing.
-    const changing = need.filter((n) => {
-      const b = locked.get(keyOf(store.id, n.productId));
-      const before = b?.onHandMilli ?? 0;
-      const reorder = b?.reorderPointMilli ?? null;
-      return stockState(before, reorder) !== 'ok' || stockState(before - n.quantityMilli, reorder) !== 'ok';
-    });
-    if (changing.length) {
-      await evaluateStock(
-        trx,
-        store.id,
-        changing.map((n) => n.productId),
-      );
-    }
-    const view: CheckoutView = {
-      id,
-      store: store.code,
-      receiptId,
-      businessDate,
-      status: 'completed',
-      paymentMethod: request.paymentMethod,
-      totalCents,
-      createdAt: at,
-      voidedAt: null,
-      voidDate: null,
-      voidReason: null,
-      lines: priced.map((l, i) => lineView(i + 1, l.product, l.quantityMilli, l.unitPriceCents, l.totalCents)),
-    };
-    const body = JSON.stringify(view);
-    await storeKey(trx, scope, key, hash, 201, body);
-    job.contribute({
-      storeId: store.id,
-      businessDate,
-      receiptId,
-      paymentMethod: request.paymentMethod,
-      lines: priced,
-      audit: {
-        actor: opts.actor,
-        action: 'checkout.register',
-        details: {
-          receiptId,
-          totalCents,
-          lines: priced.length,
-          paymentMethod: request.paymentMethod,
-          idempotencyKey: key,
-        },
-        target: `checkout:${id}`,
-        storeId: store.id,
-      },
-    });
-    return { statusCode: 201, body, replayed: false };
-  };
+  const job: CheckoutJob = { store, request, actor: opts.actor, key, scope, hash, early: undefined };
+  if (dialect === 'mysql') {
+    job.early = await prepare(db, job);
+    if (job.early.replayed) return job.early.replayed;
+  }
   try {
-    return await committerOf(database, store.id).run(work);
+    return await committerOf(database, store.id).run(job);
   } catch (e) {
     // MySQL: a twin committed the same key while this one ran; its response is the answer
     if (isUniqueViolation(e)) {

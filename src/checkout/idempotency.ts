@@ -83,18 +83,27 @@ export function replay(stored: StoredResponse, hash: string): IdempotentResponse
   return { statusCode: stored.statusCode, body: stored.body, replayed: true };
 }
 
-export async function storeKey(
+/** Remembers the answers to several keys, one statement per 500. */
+export async function storeKeys(
   trx: Tx,
-  scope: string,
-  key: string,
-  hash: string,
-  statusCode: number,
-  body: string,
+  entries: Array<{ scope: string; key: string; hash: string; response: { statusCode: number; body: string } }>,
 ): Promise<void> {
-  await trx
-    .insertInto('idempotency_keys')
-    .values({ scope, idem_key: key, request_hash: hash, status_code: statusCode, response: body, created_at: nowIso() })
-    .execute();
+  const at = nowIso();
+  for (let i = 0; i < entries.length; i += 500) {
+    await trx
+      .insertInto('idempotency_keys')
+      .values(
+        entries.slice(i, i + 500).map((e) => ({
+          scope: e.scope,
+          idem_key: e.key,
+          request_hash: e.hash,
+          status_code: e.response.statusCode,
+          response: e.response.body,
+          created_at: at,
+        })),
+      )
+      .execute();
+  }
 }
 
 /**

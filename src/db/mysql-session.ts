@@ -5,8 +5,7 @@ import { Kysely, MysqlDialect, type Transaction } from 'kysely';
 import type { PoolConnection } from 'mysql2';
 import type { Database } from './connect.ts';
 import type { DB } from './schema.ts';
-
-const RETRYABLE = new Set([1213, 1205]);
+import { isRetryable } from './tx.ts';
 
 export async function inMysqlTransaction<T>(
   database: Database,
@@ -35,8 +34,7 @@ export async function inMysqlTransaction<T>(
     try {
       return await db.transaction().execute((trx) => fn(trx, raw));
     } catch (e) {
-      const errno = (e as { errno?: number }).errno;
-      if (attempt >= retries || errno === undefined || !RETRYABLE.has(errno)) throw e;
+      if (attempt >= retries || !isRetryable(e)) throw e;
       await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1)));
     } finally {
       await db.destroy().catch(() => {});

@@ -10,7 +10,8 @@ export type Tx = Kysely<DB> | Transaction<DB>;
 
 const RETRYABLE_MYSQL = new Set([1213, 1205]);
 
-function isRetryable(e: unknown): boolean {
+/** A deadlock, a lock wait timeout or SQLITE_BUSY: the transaction is lost and may be run again whole. */
+export function isRetryable(e: unknown): boolean {
   const err = e as { errno?: number; code?: string };
   return (err.errno !== undefined && RETRYABLE_MYSQL.has(err.errno)) || err.code === 'SQLITE_BUSY';
 }
