@@ -5,9 +5,9 @@
 //   - purchases of two stores in one batch (SQLite has one committer for every store): each answer names its own
 //     checkout row, lines and store;
 //   - refusals inside a batch: each purchase is judged against the stock the earlier ones of the batch left;
-//   - MariaDB: a key committed by another process after this one looked (its row held uncommitted meanwhile) makes
-//     the batch's insert of keys fail; the batch is rolled back and run purchase by purchase, the others are
-//     recorded once, and the twin gets the other process's answer.
+//   - MariaDB: a key committed by another process after the batch looked for it makes the batch's insert of keys
+//     fail; the batch is rolled back and run purchase by purchase, the others are recorded once, and the twin gets
+//     the other process's answer.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -205,10 +205,14 @@ for (const dialect of backends()) {
           });
           // the other process: holds HELD's stock row (so the next batch waits behind one that needs it) and has
           // written, not yet committed, the answer to `key`
+          // the other process holds HELD's stock row, and writes and commits the answer to `key` once the batch has
+          // looked for its keys and waits for that row
           otherTx = other.db.transaction().execute(async (trx) => {
             await sql`select on_hand_milli from stock_balances where store_id = ${storeIds.get('K01')} and product_id = ${productIds.get('HELD')} for update`.execute(
               trx,
             );
+            holding();
+            await released;
             await trx
               .insertInto('idempotency_keys')
               .values({
@@ -220,30 +224,22 @@ for (const dialect of backends()) {
                 created_at: nowIso(),
               })
               .execute();
-            holding();
-            await released;
           });
           await held;
+          // one batch: called together, they reach the committer before it takes its next batch
           const blocked = buy('K01', [{ sku: 'HELD' }]);
-          const waitFor = async (what: string, done: () => Promise<boolean> | boolean) => {
-            for (const giveUp = Date.now() + 30_000; Date.now() < giveUp; ) {
-              if (await done()) return;
-              await new Promise((r) => setTimeout(r, 10));
-            }
-            assert.fail(`gave up waiting for ${what}: ${JSON.stringify(checkoutBatchStats(database()))}`);
-          };
+          const twin = buy('K01', lines, key);
+          const others = Array.from({ length: 5 }, () => buy('K01', [{ sku: 'P3' }]));
           const dbName = new URL(t.config.databaseUrl).pathname.slice(1);
-          await waitFor('the first batch to wait on the held row', async () => {
+          for (let waiting = false, giveUp = Date.now() + 30_000; !waiting; ) {
+            assert.ok(Date.now() < giveUp, 'gave up waiting for the batch to wait on the held row');
             const r = await sql<{ n: number }>`
               select count(*) as n from information_schema.processlist
               where db = ${dbName} and id <> connection_id() and command = 'Query'
                 and info like '%from stock_balances%for update%'`.execute(other.db);
-            return Number(r.rows[0]?.n) > 0;
-          });
-          // these looked for their keys before the other process committed; they queue as the next batch
-          const twin = buy('K01', lines, key);
-          const others = Array.from({ length: 5 }, () => buy('K01', [{ sku: 'P3' }]));
-          await waitFor('six purchases queued', () => checkoutBatchStats(database()).queued === 6);
+            waiting = Number(r.rows[0]?.n) > 0;
+            if (!waiting) await new Promise((r) => setTimeout(r, 10));
+          }
           release();
           await otherTx;
           assert.equal((await blocked).statusCode, 201);

@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { evaluateStock } from '../alerts/low-stock.ts';
 import { audit, auditMany } from '../db/audit.ts';
 import type { Database, Dialect } from '../db/connect.ts';
-import { inTransaction, isRetryable, isUniqueViolation, type Tx } from '../db/tx.ts';
+import { inTransaction, isUniqueViolation, type Tx } from '../db/tx.ts';
 import { localDateHour, type Need, requiredStock, shortfalls, toUnits } from '../domain/basket.ts';
 import { DayAggregate } from '../domain/day-aggregate.ts';
 import type { PaymentMethod } from '../domain/payment.ts';
@@ -27,8 +27,17 @@ import { applyMovements } from '../inventory/ledger.ts';
 import { keyOf, lockBalances } from '../inventory/locks.ts';
 import { addDayAggregate, addReceiptToRollups } from '../sales/rollup.ts';
 import { GroupCommitter, type Outcome } from './group-commit.ts';
-import { checkKey, type IdempotentResponse, readKey, replay, requestHash, storeKeys } from './idempotency.ts';
-import { type LineInput, type PricedLine, resolveBasket } from './resolve.ts';
+import {
+  checkKey,
+  type IdempotentResponse,
+  keyId,
+  readKey,
+  readKeys,
+  replay,
+  requestHash,
+  storeKeys,
+} from './idempotency.ts';
+import { type LineInput, lookupAll, type PricedLine, priceBasket, type Scan, scanBasket } from './resolve.ts';
 
 export interface CheckoutRequest {
   store: string;
@@ -114,7 +123,7 @@ async function writeBatchShares(trx: Tx, shares: BatchShare[]): Promise<void> {
   );
 }
 
-/** A purchase as its batch receives it: checked, and on MySQL already resolved against the catalogue. */
+/** A purchase as its batch receives it: its key, and what each line scanned (the catalogue is read by the batch). */
 interface CheckoutJob {
   store: StoreInfo;
   request: CheckoutRequest;
@@ -122,19 +131,7 @@ interface CheckoutJob {
   key: string;
   scope: string;
   hash: string;
-  /** MySQL: what the purchase is, read before the transaction */
-  early: Prepared | undefined;
-}
-
-type Prepared = { replayed: IdempotentResponse } | { replayed?: undefined; priced: PricedLine[]; need: Need[] };
-
-/** What a purchase is: the answer already given to its key, or its priced lines and the stock they take. */
-async function prepare(q: Tx, job: CheckoutJob): Promise<Prepared> {
-  const prior = await readKey(q, job.scope, job.key);
-  if (prior) return { replayed: replay(prior, job.hash) };
-  const priced = await resolveBasket(q, job.store, job.request.lines);
-  const need = requiredStock(priced.map((l) => ({ productId: l.product.id, quantityMilli: l.quantityMilli })));
-  return { priced, need };
+  scans: Scan[];
 }
 
 interface Sale {
@@ -165,21 +162,27 @@ async function registerBatch(trx: Tx, dialect: Dialect, jobs: CheckoutJob[]): Pr
     }
   };
 
-  // What each purchase is: read before the transaction on MySQL (parallel connections; the store's batch stays
-  // short), here on SQLite (one connection: reads outside would queue behind whole batches, and inside they see
-  // every earlier purchase)
+  // The answers already given to the batch's keys and the catalogue rows its baskets name: one query each for the
+  // whole batch, inside its transaction, so a purchase sees every one committed before it (a twin's key included)
+  const prior = await readKeys(trx, jobs);
+  const catalogue = await lookupAll(
+    trx,
+    jobs.flatMap((j) => j.scans),
+  );
   const candidates: Sale[] = [];
   for (const [i, job] of jobs.entries()) {
-    let p: Prepared;
-    try {
-      p = job.early ?? (await prepare(trx, job));
-    } catch (error) {
-      if (isRetryable(error)) throw error;
-      outcomes[i] = { ok: false, error };
+    const stored = prior.get(keyId(job.scope, job.key));
+    if (stored) {
+      answer(i, () => replay(stored, job.hash));
       continue;
     }
-    if (p.replayed) outcomes[i] = { ok: true, value: p.replayed };
-    else candidates.push({ i, job, priced: p.priced, need: p.need });
+    try {
+      const priced = priceBasket(job.scans, job.request.lines, catalogue);
+      const need = requiredStock(priced.map((l) => ({ productId: l.product.id, quantityMilli: l.quantityMilli })));
+      candidates.push({ i, job, priced, need });
+    } catch (error) {
+      outcomes[i] = { ok: false, error };
+    }
   }
   if (candidates.length === 0) return outcomes;
 
@@ -195,7 +198,7 @@ async function registerBatch(trx: Tx, dialect: Dialect, jobs: CheckoutJob[]): Pr
   const twins: Array<{ i: number; of: Sale; hash: string }> = [];
   for (const c of candidates) {
     const { store, scope, key } = c.job;
-    const first = firstWithKey.get(`${scope}\n${key}`);
+    const first = firstWithKey.get(keyId(scope, key));
     if (first) {
       twins.push({ i: c.i, of: first, hash: c.job.hash });
       continue;
@@ -210,7 +213,7 @@ async function registerBatch(trx: Tx, dialect: Dialect, jobs: CheckoutJob[]): Pr
       continue;
     }
     for (const n of c.need) onHand.set(keyOf(store.id, n.productId), available.get(n.productId)! - n.quantityMilli);
-    firstWithKey.set(`${scope}\n${key}`, c);
+    firstWithKey.set(keyId(scope, key), c);
     sales.push(c);
   }
   if (sales.length === 0) return outcomes;
@@ -416,7 +419,7 @@ export async function registerCheckout(
   opts: { actor: string; idempotencyKey: string | undefined },
 ): Promise<IdempotentResponse> {
   const key = checkKey(opts.idempotencyKey);
-  const { db, dialect } = database;
+  const { db } = database;
   const store = await findStoreCached(db, request.store);
   if (store.kind !== 'selfservice') {
     throw conflict(
@@ -427,13 +430,9 @@ export async function registerCheckout(
   const scope = scopeOf(store.id);
   const hash = requestHash({ store: request.store, paymentMethod: request.paymentMethod, lines: request.lines });
   if (request.lines.length === 0) throw invalid('the basket is empty', [{ where: 'lines', problem: 'is empty' }]);
-  const job: CheckoutJob = { store, request, actor: opts.actor, key, scope, hash, early: undefined };
-  if (dialect === 'mysql') {
-    job.early = await prepare(db, job);
-    if (job.early.replayed) return job.early.replayed;
-  }
+  const scans = scanBasket(store, request.lines);
   try {
-    return await committerOf(database, store.id).run(job);
+    return await committerOf(database, store.id).run({ store, request, actor: opts.actor, key, scope, hash, scans });
   } catch (e) {
     // MySQL: a twin committed the same key while this one ran; its response is the answer
     if (isUniqueViolation(e)) {

@@ -71,6 +71,36 @@ export async function readKey(
   return { requestHash: row.request_hash, statusCode: Number(row.status_code), body: row.response };
 }
 
+/** Where `readKeys` files a key's answer. */
+export const keyId = (scope: string, key: string) => `${scope}\n${key}`;
+
+/** The stored responses of several keys (one query per 500), by `keyId`. */
+export async function readKeys(
+  db: Tx,
+  wanted: Array<{ scope: string; key: string }>,
+): Promise<Map<string, StoredResponse>> {
+  const out = new Map<string, StoredResponse>();
+  const scopes = [...new Set(wanted.map((w) => w.scope))];
+  const keys = [...new Set(wanted.map((w) => w.key))];
+  for (let i = 0; i < keys.length; i += 500) {
+    const rows = await db
+      .selectFrom('idempotency_keys')
+      .select(['scope', 'idem_key', 'request_hash', 'status_code', 'response'])
+      .where('scope', 'in', scopes)
+      .where('idem_key', 'in', keys.slice(i, i + 500))
+      .execute();
+    for (const r of rows) {
+      if (r.status_code === null || r.response === null) continue;
+      out.set(keyId(r.scope, r.idem_key), {
+        requestHash: r.request_hash,
+        statusCode: Number(r.status_code),
+        body: r.response,
+      });
+    }
+  }
+  return out;
+}
+
 /** Answers a repeated key: the first response when the request is the same, 422 when it is not. */
 export function replay(stored: StoredResponse, hash: string): IdempotentResponse {
   if (stored.requestHash !== hash) {

@@ -54,7 +54,7 @@ function eanVariants(code: string): string[] {
   return out;
 }
 
-type Scan =
+export type Scan =
   | { kind: 'sku'; sku: string }
   | { kind: 'ean'; code: string; label: ScaleLabel | null; labelError: string | null };
 
@@ -139,7 +139,8 @@ function resolveOne(
   };
 }
 
-async function lookupAll(db: Kysely<DB> | Tx, scans: Scan[]) {
+/** The catalogue rows any of these scans may name, in one query. */
+export async function lookupAll(db: Kysely<DB> | Tx, scans: Scan[]): Promise<Catalogue> {
   const skus: string[] = [];
   const eans: string[] = [];
   for (const s of scans) {
@@ -152,8 +153,10 @@ async function lookupAll(db: Kysely<DB> | Tx, scans: Scan[]) {
   return productsByCodes(db, skus, eans);
 }
 
-/** Prices every line of a basket, or refuses naming each line that cannot be sold and why. */
-export async function resolveBasket(db: Kysely<DB> | Tx, store: StoreInfo, lines: LineInput[]): Promise<PricedLine[]> {
+type Catalogue = { bySku: Map<string, ProductInfo>; byEan: Map<string, ProductInfo> };
+
+/** Reads what each line of a basket scanned (no catalogue yet), or refuses naming each line that gives no code. */
+export function scanBasket(store: StoreInfo, lines: LineInput[]): Scan[] {
   const profile = scaleProfileOf(store);
   const problems: FieldProblem[] = [];
   const scans = lines.map((l, i) => {
@@ -163,7 +166,12 @@ export async function resolveBasket(db: Kysely<DB> | Tx, store: StoreInfo, lines
     return l.ean === undefined && l.sku === undefined ? ({ kind: 'sku', sku: '' } as Scan) : scanOf(l, profile);
   });
   if (problems.length) throw invalid(problems.map((p) => `${p.where}: ${p.problem}`).join('; '), problems);
-  const found = await lookupAll(db, scans);
+  return scans;
+}
+
+/** Prices every line of a scanned basket, or refuses naming each line that cannot be sold and why. */
+export function priceBasket(scans: Scan[], lines: LineInput[], found: Catalogue): PricedLine[] {
+  const problems: FieldProblem[] = [];
   const out: PricedLine[] = [];
   scans.forEach((s, i) => {
     const r = resolveOne(s, lines[i]!.quantity, found);
