@@ -7,9 +7,9 @@
 // job and nothing waits longer than before.
 //
 // The batch's work answers each job (`Outcome`): a job it refuses (a 409, a bad line) is answered with its error
-// and must have written nothing. If the work throws instead, what it wrote is rolled back to a savepoint and every
-// job of the batch is run again alone, each in its own savepoint, so one job's unforeseen failure (a twin's
-// Idempotency-Key committed by another process meanwhile) costs the others nothing but time. An error that dooms
+// and must have written nothing. If the work throws instead, its transaction is rolled back and every job of the
+// batch is run again alone, each in its own savepoint of a new transaction, so one job's unforeseen failure (a
+// twin's Idempotency-Key committed by another process meanwhile) costs the others nothing but time. An error that dooms
 // the whole transaction (a MySQL deadlock or lock timeout, SQLITE_BUSY) aborts the batch, and inTransaction runs it
 // again from the start, so the work must be safe to run twice (a checkout reads its stock, and makes its ids and
 // times, inside it). No job is answered before the COMMIT returns, so an acknowledged checkout is a committed one.
@@ -71,20 +71,16 @@ export class GroupCommitter<J, R> {
 
   async #batch(taken: Pending<J, R>[]): Promise<void> {
     const jobs = taken.map((p) => p.job);
-    let outcomes: Outcome<R>[] = [];
+    let outcomes: Outcome<R>[];
     try {
-      outcomes = await inTransaction(this.#database, async (trx) => {
-        const all = await this.#attempt(trx, jobs);
-        if (all.ok) return all.value;
-        if (jobs.length === 1) return [all];
+      try {
+        outcomes = await inTransaction(this.#database, (trx) => this.#work(trx, jobs));
+      } catch (error) {
+        // the retries of a doomed transaction ran out, or there is nothing to split
+        if (isRetryable(error) || jobs.length === 1) throw error;
         this.stats.splits++;
-        const alone: Outcome<R>[] = [];
-        for (const job of jobs) {
-          const one = await this.#attempt(trx, [job]);
-          alone.push(one.ok ? one.value[0]! : one);
-        }
-        return alone;
-      });
+        outcomes = await inTransaction(this.#database, (trx) => this.#alone(trx, jobs));
+      }
     } catch (error) {
       // the COMMIT failed or the retries ran out: nothing of the batch was recorded
       for (const p of taken) p.reject(error);
@@ -100,18 +96,21 @@ export class GroupCommitter<J, R> {
     });
   }
 
-  /** The work over `jobs` in a savepoint: its outcomes, or the error it threw once what it wrote is rolled back. */
-  async #attempt(trx: Tx, jobs: J[]): Promise<Outcome<Outcome<R>[]>> {
-    await sql`savepoint group_batch`.execute(trx);
-    try {
-      const value = await this.#work(trx, jobs);
-      await sql`release savepoint group_batch`.execute(trx);
-      return { ok: true, value };
-    } catch (error) {
-      if (isRetryable(error)) throw error;
-      await sql`rollback to savepoint group_batch`.execute(trx);
-      await sql`release savepoint group_batch`.execute(trx);
-      return { ok: false, error };
+  /** Each job by itself, in its own savepoint: one that throws is rolled back and answered with its error. */
+  async #alone(trx: Tx, jobs: J[]): Promise<Outcome<R>[]> {
+    const outcomes: Outcome<R>[] = [];
+    for (const job of jobs) {
+      await sql`savepoint group_job`.execute(trx);
+      try {
+        outcomes.push((await this.#work(trx, [job]))[0]!);
+        await sql`release savepoint group_job`.execute(trx);
+      } catch (error) {
+        if (isRetryable(error)) throw error;
+        await sql`rollback to savepoint group_job`.execute(trx);
+        await sql`release savepoint group_job`.execute(trx);
+        outcomes.push({ ok: false, error });
+      }
     }
+    return outcomes;
   }
 }

@@ -45,6 +45,6 @@ export async function setScaleProfile(
       store.id,
     );
   });
-  forgetStore(store.code);
+  forgetStore(database.db, store.code);
   return profile;
 }

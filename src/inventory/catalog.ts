@@ -43,21 +43,32 @@ export async function findStore(db: Db, code: string): Promise<StoreInfo> {
 }
 
 // A store's kind, time zone and scale profile change a few times a year; a checkout reads them at every purchase.
-// Kept for a few seconds per process, and dropped at once when this process changes the store.
+// Kept for a few seconds per process and database, and dropped at once when this process changes the store. The
+// lookup itself is kept, so the purchases that arrive while it runs share it instead of each sending the query.
 const STORE_TTL_MS = 5000;
-const storeCache = new Map<string, { store: StoreInfo; until: number }>();
+const storeCaches = new WeakMap<object, Map<string, { store: Promise<StoreInfo>; until: number }>>();
 
-export async function findStoreCached(db: Db, code: string): Promise<StoreInfo> {
-  const hit = storeCache.get(code);
+export function findStoreCached(db: Kysely<DB>, code: string): Promise<StoreInfo> {
+  let cache = storeCaches.get(db);
+  if (!cache) {
+    cache = new Map();
+    storeCaches.set(db, cache);
+  }
+  const hit = cache.get(code);
   if (hit && hit.until > Date.now()) return hit.store;
-  const store = await findStore(db, code);
-  if (storeCache.size > 10_000) storeCache.clear();
-  storeCache.set(code, { store, until: Date.now() + STORE_TTL_MS });
+  const store = findStore(db, code);
+  if (cache.size > 10_000) cache.clear();
+  const entry = { store, until: Date.now() + STORE_TTL_MS };
+  cache.set(code, entry);
+  // a failed lookup (an unknown code, a lost connection) is not remembered
+  store.catch(() => {
+    if (cache.get(code) === entry) cache.delete(code);
+  });
   return store;
 }
 
-export function forgetStore(code: string): void {
-  storeCache.delete(code);
+export function forgetStore(db: Kysely<DB>, code: string): void {
+  storeCaches.get(db)?.delete(code);
 }
 
 const PRODUCT_COLUMNS = ['id', 'sku', 'ean', 'name', 'category', 'unit', 'price_cents'] as const;
