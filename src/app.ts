@@ -64,6 +64,8 @@ export async function openApp(
   const database = await connect(config.databaseUrl, {
     sqliteSynchronous: config.sqliteSynchronous,
     pool: config.dbPool,
+    // the processes that stay up (the server, the local runtime) write the most; a one-shot command needs no thread
+    backgroundCheckpoint: opts.runtime !== false,
   });
   let migrations: string[];
   try {

@@ -6,6 +6,7 @@ import type SQLite from 'better-sqlite3';
 import { Kysely, MysqlDialect, SqliteDialect } from 'kysely';
 import { createPool, type Pool } from 'mysql2';
 import { ShopflowError } from '../errors.ts';
+import { startCheckpointer } from './checkpointer.ts';
 import type { DB } from './schema.ts';
 
 export type Dialect = 'sqlite' | 'mysql';
@@ -24,6 +25,8 @@ export interface Database {
 export interface ConnectOptions {
   sqliteSynchronous?: 'FULL' | 'NORMAL';
   pool?: number;
+  /** SQLite file: a worker thread copies the log into the database between commits (see checkpointer.ts) */
+  backgroundCheckpoint?: boolean;
 }
 
 export function parseMysqlUrl(url: string) {
@@ -86,6 +89,7 @@ export async function connect(url: string, opts: ConnectOptions = {}): Promise<D
     sqlite.pragma(`synchronous = ${opts.sqliteSynchronous ?? 'FULL'}`);
     sqlite.pragma('busy_timeout = 10000');
     sqlite.pragma('foreign_keys = ON');
+    const checkpointer = opts.backgroundCheckpoint && file !== ':memory:' ? startCheckpointer(file) : undefined;
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: preparedOnce(sqlite) }) });
     return {
       db,
@@ -93,6 +97,7 @@ export async function connect(url: string, opts: ConnectOptions = {}): Promise<D
       sqlite,
       url,
       close: async () => {
+        await checkpointer?.stop();
         await db.destroy();
       },
     };
