@@ -20,7 +20,7 @@ import { ledgerMismatches } from '../src/inventory/ledger.ts';
 import { receiveGoods } from '../src/inventory/operations.ts';
 import { rollupMismatches } from '../src/sales/rollup.ts';
 import { createStores } from './support/auth.ts';
-import { backends } from './support/db.ts';
+import { backends, sawStockLockWait } from './support/db.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 
 for (const dialect of backends()) {
@@ -230,16 +230,7 @@ for (const dialect of backends()) {
           const blocked = buy('K01', [{ sku: 'HELD' }]);
           const twin = buy('K01', lines, key);
           const others = Array.from({ length: 5 }, () => buy('K01', [{ sku: 'P3' }]));
-          const dbName = new URL(t.config.databaseUrl).pathname.slice(1);
-          for (let waiting = false, giveUp = Date.now() + 30_000; !waiting; ) {
-            assert.ok(Date.now() < giveUp, 'gave up waiting for the batch to wait on the held row');
-            const r = await sql<{ n: number }>`
-              select count(*) as n from information_schema.processlist
-              where db = ${dbName} and id <> connection_id() and command = 'Query'
-                and info like '%from stock_balances%for update%'`.execute(other.db);
-            waiting = Number(r.rows[0]?.n) > 0;
-            if (!waiting) await new Promise((r) => setTimeout(r, 10));
-          }
+          assert.ok(await sawStockLockWait(other.db, t.config.databaseUrl), 'the batch waits on the held row');
           release();
           await otherTx;
           assert.equal((await blocked).statusCode, 201);

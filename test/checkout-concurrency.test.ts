@@ -16,7 +16,7 @@ import { applyMovements, ledgerMismatches } from '../src/inventory/ledger.ts';
 import { receiveGoods } from '../src/inventory/operations.ts';
 import { rollupMismatches } from '../src/sales/rollup.ts';
 import { createStores, createTokenHeaders } from './support/auth.ts';
-import { backends } from './support/db.ts';
+import { backends, sawStockLockWait } from './support/db.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 
 const SKUS = ['A1', 'B1', 'HOT', 'LAST', 'LOCK'];
@@ -223,16 +223,7 @@ for (const dialect of backends()) {
           const t0 = Date.now();
           const pending = buy([{ sku: 'LOCK' }]);
           // state, not time: wait until the checkout's locking read of the row is seen running (so, waiting on it)
-          const dbName = new URL(t.config.databaseUrl).pathname.slice(1);
-          let sawWait = false;
-          for (const giveUp = Date.now() + 30_000; !sawWait && Date.now() < giveUp; ) {
-            const waiting = await sql<{ n: number }>`
-              select count(*) as n from information_schema.processlist
-              where db = ${dbName} and id <> connection_id() and command = 'Query'
-                and info like '%from stock_balances%for update%'`.execute(other.db);
-            sawWait = Number(waiting.rows[0]?.n) > 0;
-            if (!sawWait) await new Promise((r) => setTimeout(r, 10));
-          }
+          const sawWait = await sawStockLockWait(other.db, t.config.databaseUrl);
           release();
           await holder;
           const r = await pending;

@@ -6,9 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Kysely, sql } from 'kysely';
 import { createConnection } from 'mysql2/promise';
 import { connect, type Database, type Dialect } from '../../src/db/connect.ts';
 import { migrate } from '../../src/db/migrate.ts';
+import type { DB } from '../../src/db/schema.ts';
 
 export const MYSQL_SERVER_URL = process.env.SHOPFLOW_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 
@@ -71,4 +73,22 @@ export async function createTestDatabase(dialect: Dialect, opts: { migrated?: bo
       await dropDb();
     },
   };
+}
+
+/**
+ * MySQL: waits (up to 30 s) until a connection other than `observer`'s is seen running a locking read of stock
+ * balances, that is waiting on a row another transaction holds. State, not time: tests use it to act only once the
+ * waiting has begun. False if it was never seen.
+ */
+export async function sawStockLockWait(observer: Kysely<DB>, databaseUrl: string): Promise<boolean> {
+  const dbName = new URL(databaseUrl).pathname.slice(1);
+  for (const giveUp = Date.now() + 30_000; Date.now() < giveUp; ) {
+    const r = await sql<{ n: number }>`
+      select count(*) as n from information_schema.processlist
+      where db = ${dbName} and id <> connection_id() and command = 'Query'
+        and info like '%from stock_balances%for update%'`.execute(observer);
+    if (Number(r.rows[0]?.n) > 0) return true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return false;
 }
