@@ -24,7 +24,7 @@ import { stockState } from '../domain/stock-policy.ts';
 import { conflict, invalid, notFound } from '../errors.ts';
 import { findStore, findStoreCached, type StoreInfo } from '../inventory/catalog.ts';
 import { applyMovements } from '../inventory/ledger.ts';
-import { keyOf, lockBalances } from '../inventory/locks.ts';
+import { keyOf, type LockedBalance, lockBalances } from '../inventory/locks.ts';
 import { addDayAggregate, addReceiptToRollups } from '../sales/rollup.ts';
 import { GroupCommitter, type Outcome } from './group-commit.ts';
 import {
@@ -218,6 +218,27 @@ async function registerBatch(trx: Tx, dialect: Dialect, jobs: CheckoutJob[]): Pr
   }
   if (sales.length === 0) return outcomes;
 
+  const answers = await writeSales(trx, dialect, sales, locked, onHand);
+  const answerOf = new Map(sales.map((w, n) => [w.i, answers[n]!]));
+  for (const [i, a] of answerOf) outcomes[i] = { ok: true, value: a };
+  for (const t of twins) {
+    const first = answerOf.get(t.of.i)!;
+    answer(t.i, () => replay({ requestHash: t.of.job.hash, statusCode: first.statusCode, body: first.body }, t.hash));
+  }
+  return outcomes;
+}
+
+/**
+ * Writes the accepted purchases of a batch, one statement per table (per 500 rows), and returns their answers in
+ * order. `locked` is the stock before the batch and `onHand` after it: they say which products may change alerts.
+ */
+async function writeSales(
+  trx: Tx,
+  dialect: Dialect,
+  sales: Sale[],
+  locked: Map<string, LockedBalance>,
+  onHand: Map<string, number>,
+): Promise<IdempotentResponse[]> {
   const now = new Date();
   const at = now.toISOString();
   const written = sales.map((s) => {
@@ -367,15 +388,7 @@ async function registerBatch(trx: Tx, dialect: Dialect, jobs: CheckoutJob[]): Pr
       },
     })),
   );
-  written.forEach((w, n) => {
-    outcomes[w.i] = { ok: true, value: answers[n]! };
-  });
-  const answerOf = new Map(written.map((w, n) => [w.i, answers[n]!]));
-  for (const t of twins) {
-    const first = answerOf.get(t.of.i)!;
-    answer(t.i, () => replay({ requestHash: t.of.job.hash, statusCode: first.statusCode, body: first.body }, t.hash));
-  }
-  return outcomes;
+  return answers;
 }
 
 const committers = new WeakMap<Database, Map<number, GroupCommitter<CheckoutJob, IdempotentResponse>>>();
