@@ -129,7 +129,8 @@ describe('arbitrary bytes', () => {
       .map(([p, b]) => Buffer.concat([Buffer.from(p, 'utf8'), Buffer.from(b)]).subarray(0, 64 * 1024)),
   );
 
-  it('returns rows or throws a ShopflowError within 50 ms per KiB, the same for any chunking', async (t) => {
+  // The time each input takes is reported, not asserted (tests never depend on timing; bench/csv.bench.ts measures speed).
+  it('returns rows or throws a ShopflowError, the same for any chunking', async (t) => {
     let slowest = { msPerKiB: 0, bytes: 0 };
     let accepted = 0;
     let refused = 0;
@@ -159,7 +160,6 @@ describe('arbitrary bytes', () => {
           const kib = Math.max(1, bytes.length / 1024);
           for (const { ms } of [whole, split]) {
             if (ms / kib > slowest.msPerKiB) slowest = { msPerKiB: ms / kib, bytes: bytes.length };
-            assert.ok(ms <= 50 * kib, `${ms.toFixed(1)} ms for ${bytes.length} bytes`);
           }
         },
       ),
