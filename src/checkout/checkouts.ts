@@ -15,6 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { evaluateStock } from '../alerts/low-stock.ts';
 import { audit, auditMany } from '../db/audit.ts';
+import { chunks } from '../db/chunks.ts';
 import type { Database, Dialect } from '../db/connect.ts';
 import { inTransaction, isUniqueViolation, type Tx } from '../db/tx.ts';
 import { localDateHour, type Need, requiredStock, shortfalls, toUnits } from '../domain/basket.ts';
@@ -141,10 +142,6 @@ interface Sale {
   priced: PricedLine[];
   need: Need[];
 }
-
-const CHUNK = 500;
-const chunks = <T>(rows: T[]) =>
-  Array.from({ length: Math.ceil(rows.length / CHUNK) }, (_, n) => rows.slice(n * CHUNK, (n + 1) * CHUNK));
 
 /**
  * Registers a batch of purchases (see group-commit.ts): each is judged in arrival order against the stock the
@@ -413,15 +410,14 @@ function committerOf(database: Database, storeId: number): GroupCommitter<Checko
   return c;
 }
 
-/** How the checkouts of `database` were batched so far in this process, and how many wait (tests, benchmark). */
+/** How the checkouts of `database` were batched so far in this process (tests). */
 export function checkoutBatchStats(database: Database) {
-  const out = { batches: 0, jobs: 0, largest: 0, splits: 0, queued: 0 };
+  const out = { batches: 0, jobs: 0, largest: 0, splits: 0 };
   for (const c of committers.get(database)?.values() ?? []) {
     out.batches += c.stats.batches;
     out.jobs += c.stats.jobs;
     out.largest = Math.max(out.largest, c.stats.largest);
     out.splits += c.stats.splits;
-    out.queued += c.queued;
   }
   return out;
 }

@@ -43,11 +43,6 @@ export class GroupCommitter<J, R> {
     this.#maxBatch = opts.maxBatch ?? 64;
   }
 
-  /** jobs waiting for the next batch */
-  get queued(): number {
-    return this.#queue.length;
-  }
-
   run(job: J): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.#queue.push({ job, resolve, reject });

@@ -6,6 +6,7 @@
 // judged again against the stock of that moment.
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
+import { chunks } from '../db/chunks.ts';
 import type { Dialect } from '../db/connect.ts';
 import { nowIso, type Tx } from '../db/tx.ts';
 import { invalid, ShopflowError } from '../errors.ts';
@@ -81,13 +82,12 @@ export async function readKeys(
 ): Promise<Map<string, StoredResponse>> {
   const out = new Map<string, StoredResponse>();
   const scopes = [...new Set(wanted.map((w) => w.scope))];
-  const keys = [...new Set(wanted.map((w) => w.key))];
-  for (let i = 0; i < keys.length; i += 500) {
+  for (const part of chunks([...new Set(wanted.map((w) => w.key))])) {
     const rows = await db
       .selectFrom('idempotency_keys')
       .select(['scope', 'idem_key', 'request_hash', 'status_code', 'response'])
       .where('scope', 'in', scopes)
-      .where('idem_key', 'in', keys.slice(i, i + 500))
+      .where('idem_key', 'in', part)
       .execute();
     for (const r of rows) {
       if (r.status_code === null || r.response === null) continue;
@@ -119,11 +119,11 @@ export async function storeKeys(
   entries: Array<{ scope: string; key: string; hash: string; response: { statusCode: number; body: string } }>,
 ): Promise<void> {
   const at = nowIso();
-  for (let i = 0; i < entries.length; i += 500) {
+  for (const part of chunks(entries)) {
     await trx
       .insertInto('idempotency_keys')
       .values(
-        entries.slice(i, i + 500).map((e) => ({
+        part.map((e) => ({
           scope: e.scope,
           idem_key: e.key,
           request_hash: e.hash,

@@ -1,4 +1,5 @@
 // The audit trail: who changed stock, levels, users, tokens and master data, and when. Append-only.
+import { chunks } from './chunks.ts';
 import { nowIso, type Tx } from './tx.ts';
 
 export async function audit(
@@ -28,11 +29,11 @@ export async function auditMany(
   entries: Array<{ actor: string; action: string; details: unknown; target?: string; storeId?: number }>,
 ): Promise<void> {
   const at = nowIso();
-  for (let i = 0; i < entries.length; i += 500) {
+  for (const part of chunks(entries)) {
     await trx
       .insertInto('audit_log')
       .values(
-        entries.slice(i, i + 500).map((e) => ({
+        part.map((e) => ({
           at,
           actor: e.actor,
           action: e.action,

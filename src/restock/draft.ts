@@ -8,9 +8,11 @@
 // nothing more. On hand already includes what was received against the line, so it is the line's outstanding part
 // that is sized: the line becomes received + what is needed now, and only ever grows. The figures used are stored
 // on the line (`rationale`).
+
 import { createHash } from 'node:crypto';
 import { MysqlAdapter, sql } from 'kysely';
 import { auditMany } from '../db/audit.ts';
+import { chunks } from '../db/chunks.ts';
 import type { RestockOrdersTable } from '../db/schema.ts';
 import { isUniqueViolation, type Tx } from '../db/tx.ts';
 import { addDays, todayIn } from '../domain/dates.ts';
@@ -97,10 +99,6 @@ type OpenOrder = {
   approvedRevision: number;
   amendedAt: string | null;
 };
-
-const CHUNK = 500;
-const chunks = <T>(xs: T[]) =>
-  Array.from({ length: Math.ceil(xs.length / CHUNK) }, (_, i) => xs.slice(i * CHUNK, (i + 1) * CHUNK));
 
 async function openOrders(trx: Tx, keys: string[]): Promise<Map<string, OpenOrder>> {
   const out = new Map<string, OpenOrder>();
