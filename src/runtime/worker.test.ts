@@ -104,6 +104,51 @@ for (const dialect of backends()) {
       assert.equal(deadRows.length, 1, 'onDead is not called again');
     });
 
+    it('drain() does not stop while an event that failed during a lease is due again', async () => {
+      // A manual clock makes the race exact: the second lease reads "now" before the running event fails, the
+      // failure is due one millisecond later, and the event is no longer running when that lease returns empty.
+      let clock = Date.parse('2026-01-01T00:00:00Z');
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let failed!: () => void;
+      const failRecorded = new Promise<void>((r) => (failed = r));
+      class RacingQueue extends EventQueue {
+        leases = 0;
+        override async leaseBatch(owner: string, limit: number, leaseSeconds: number) {
+          const got = await super.leaseBatch(owner, limit, leaseSeconds);
+          if (++this.leases !== 2) return got;
+          clock += 1;
+          release();
+          await failRecorded;
+          await new Promise((r) => setImmediate(r));
+          return got;
+        }
+        override async fail(...args: Parameters<EventQueue['fail']>) {
+          const r = await super.fail(...args);
+          failed();
+          return r;
+        }
+      }
+      const queue = new RacingQueue(t.database, { maxAttempts: 3, backoffMs: () => 0, now: () => new Date(clock) });
+      let calls = 0;
+      const worker = new Worker({
+        queue,
+        concurrency: 2,
+        handlers: {
+          once: async () => {
+            if (++calls === 1) {
+              await released;
+              throw new Error('first attempt fails');
+            }
+          },
+        },
+      });
+      const { id } = await queue.enqueue('once', 'once-1', {});
+      assert.deepEqual(await worker.drain(), { completed: 1, failed: 1, dead: 0 });
+      assert.equal(queue.leases >= 3, true, 'a third lease found the retry');
+      assert.equal((await queue.get(id))?.status, 'done');
+    });
+
     it('fails an event of an unknown topic at once, with an error naming the topic', async () => {
       const queue = new EventQueue(t.database, { maxAttempts: 3 });
       const dead: number[] = [];

@@ -79,6 +79,8 @@ export class Worker {
   private readonly inflight = new Set<Promise<Outcome>>();
   private running = false;
   private draining = false;
+  /** events whose handling finished (any outcome), so that drain() sees one finishing during a lease */
+  private settled = 0;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
 
@@ -133,10 +135,13 @@ export class Worker {
     };
     try {
       for (;;) {
+        // An event that fails while the lease below is being taken is due again at a time later than the lease's
+        // "now": it is missed, and if it was the last one running drain would stop with it still pending.
+        const settledBefore = this.settled;
         const got = await this.leaseAndRun(count);
         if (got > 0 && this.inflight.size < this.concurrency) continue;
         if (this.inflight.size === 0) {
-          if (got === 0) return result;
+          if (got === 0 && this.settled === settledBefore) return result;
           continue;
         }
         await Promise.race(this.inflight);
@@ -188,9 +193,13 @@ export class Worker {
       p.then(
         (o) => {
           this.inflight.delete(p);
+          this.settled++;
           onOutcome?.(o);
         },
-        () => this.inflight.delete(p),
+        () => {
+          this.inflight.delete(p);
+          this.settled++;
+        },
       );
     }
     return batch.leased.length + batch.dead.length;
