@@ -24,6 +24,12 @@ const TABLES = [
   'sales_monthly_category_payment',
   'sales_chain_daily',
   'sales_chain_monthly',
+  'sales_chain_daily_total',
+  'sales_chain_monthly_total',
+  'sales_chain_daily_payment',
+  'sales_chain_monthly_payment',
+  'sales_chain_daily_category',
+  'sales_chain_monthly_category',
 ];
 
 const DATES = ['2026-01-30', '2026-01-31', '2026-02-01', '2026-02-02'];

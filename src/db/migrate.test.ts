@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { backends, createTestDatabase, type TestDatabase } from '../../test/support/db.ts';
 import { migrate } from './migrate.ts';
 import { inTransaction, isUniqueViolation, nowIso } from './tx.ts';
@@ -11,7 +12,7 @@ for (const dialect of backends()) {
 
     it('migrates an empty database, and a second run does nothing', async () => {
       t = await createTestDatabase(dialect, { migrated: false });
-      assert.deepEqual(await migrate(t.database), ['001-initial']);
+      assert.deepEqual(await migrate(t.database), ['001-initial', '002-chain-rollups']);
       assert.deepEqual(await migrate(t.database), []);
     });
 
@@ -55,6 +56,79 @@ for (const dialect of backends()) {
         /boom/,
       );
       assert.equal((await db.selectFrom('stores').selectAll().execute()).length, 0);
+    });
+
+    it('002 fills the chain-wide roll-ups from the per-store ones a database already holds', async () => {
+      const t2 = await createTestDatabase(dialect);
+      try {
+        const { db } = t2.database;
+        const m = { line_count: 1, items: 1 };
+        await db
+          .insertInto('sales_daily_store')
+          .values([
+            { store_id: 1, business_date: '2026-03-01', quantity_milli: 1000, revenue_cents: 500, tickets: 2, ...m },
+            { store_id: 2, business_date: '2026-03-01', quantity_milli: 3000, revenue_cents: 700, tickets: 3, ...m },
+            { store_id: 2, business_date: '2026-03-02', quantity_milli: 5000, revenue_cents: 900, tickets: 4, ...m },
+          ])
+          .execute();
+        await db
+          .insertInto('sales_monthly_category')
+          .values([
+            {
+              store_id: 1,
+              month: '2026-03',
+              category: 'Bebidas',
+              quantity_milli: 1,
+              revenue_cents: 10,
+              tickets: 1,
+              ...m,
+            },
+            {
+              store_id: 2,
+              month: '2026-03',
+              category: 'Bebidas',
+              quantity_milli: 2,
+              revenue_cents: 20,
+              tickets: 2,
+              ...m,
+            },
+            { store_id: 2, month: '2026-03', category: '', quantity_milli: 4, revenue_cents: 40, tickets: 4, ...m },
+          ])
+          .execute();
+        // back to a database of the first release: no chain tables, 002 not recorded
+        for (const suffix of ['total', 'payment', 'category']) {
+          for (const grain of ['daily', 'monthly'])
+            await sql.raw(`drop table sales_chain_${grain}_${suffix}`).execute(db);
+        }
+        await sql`delete from kysely_migration where name = '002-chain-rollups'`.execute(db);
+        assert.deepEqual(await migrate(t2.database), ['002-chain-rollups']);
+        const day = await db
+          .selectFrom('sales_chain_daily_total')
+          .select(['business_date', 'revenue_cents', 'tickets', 'line_count'])
+          .orderBy('business_date')
+          .execute();
+        assert.deepEqual(
+          day.map((r) => [r.business_date, Number(r.revenue_cents), Number(r.tickets), Number(r.line_count)]),
+          [
+            ['2026-03-01', 1200, 5, 2],
+            ['2026-03-02', 900, 4, 1],
+          ],
+        );
+        const month = await db
+          .selectFrom('sales_chain_monthly_category')
+          .select(['category', 'revenue_cents', 'tickets'])
+          .orderBy('category')
+          .execute();
+        assert.deepEqual(
+          month.map((r) => [r.category, Number(r.revenue_cents), Number(r.tickets)]),
+          [
+            ['', 40, 4],
+            ['Bebidas', 30, 3],
+          ],
+        );
+      } finally {
+        await t2.drop();
+      }
     });
   });
 }

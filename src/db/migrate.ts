@@ -4,9 +4,10 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import { ShopflowError } from '../errors.ts';
 import type { Database, Dialect } from './connect.ts';
 import * as m001 from './migrations/001-initial.ts';
+import * as m002 from './migrations/002-chain-rollups.ts';
 
 type Step = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
-const steps: Record<string, Step> = { '001-initial': m001 };
+const steps: Record<string, Step> = { '001-initial': m001, '002-chain-rollups': m002 };
 
 class Provider implements MigrationProvider {
   constructor(private readonly dialect: Dialect) {}

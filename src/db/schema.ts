@@ -188,6 +188,35 @@ export interface SalesChainMonthlyTable extends RollupMeasures, RollupGross {
   product_id: number;
 }
 
+/** Chain-wide (every store) per day or month, without the product: the office's default view reads these. */
+export interface SalesChainDailyTotalTable extends RollupMeasures {
+  business_date: string;
+}
+
+export interface SalesChainMonthlyTotalTable extends RollupMeasures {
+  month: string;
+}
+
+export interface SalesChainDailyPaymentTable extends RollupMeasures {
+  business_date: string;
+  payment_method: string;
+}
+
+export interface SalesChainMonthlyPaymentTable extends RollupMeasures {
+  month: string;
+  payment_method: string;
+}
+
+export interface SalesChainDailyCategoryTable extends RollupMeasures {
+  business_date: string;
+  category: string;
+}
+
+export interface SalesChainMonthlyCategoryTable extends RollupMeasures {
+  month: string;
+  category: string;
+}
+
 export type FileStatus = 'received' | 'processing' | 'loaded' | 'replaced' | 'duplicate' | 'failed' | 'superseded';
 
 export interface IngestFilesTable {
@@ -485,6 +514,12 @@ export interface DB {
   sales_monthly_category: SalesMonthlyCategoryTable;
   sales_monthly_category_payment: SalesMonthlyCategoryPaymentTable;
   sales_chain_daily: SalesChainDailyTable;
+  sales_chain_daily_total: SalesChainDailyTotalTable;
+  sales_chain_monthly_total: SalesChainMonthlyTotalTable;
+  sales_chain_daily_payment: SalesChainDailyPaymentTable;
+  sales_chain_monthly_payment: SalesChainMonthlyPaymentTable;
+  sales_chain_daily_category: SalesChainDailyCategoryTable;
+  sales_chain_monthly_category: SalesChainMonthlyCategoryTable;
   sales_chain_monthly: SalesChainMonthlyTable;
   ingest_files: IngestFilesTable;
   ingest_rejections: IngestRejectionsTable;

@@ -1,13 +1,13 @@
 // One aggregation over the sales roll-ups, whatever the filters and the grouping: it picks the family of tables
 // that carries every dimension asked for (a ticket is only exact in a table grouped by what is filtered), splits
-// the period into whole months (month tables) and loose days (day tables), and reads the chain-wide product tables
-// when every store is asked for. Each piece is one indexed query; the pieces are added up here.
+// the period into whole months (month tables) and loose days (day tables), and reads the chain-wide tables when
+// every store is asked for and the answer is not by store. Each piece is one indexed query; the pieces are added up here.
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Dialect } from '../db/connect.ts';
 import type { DB } from '../db/schema.ts';
 import { decompose, type Period, periodDays, type Totals } from '../domain/period.ts';
 import { invalid } from '../errors.ts';
-import { dialectOf, ITEMS_OF_LINE, TICKETS_OF_LINES } from './rollup.ts';
+import { CHAIN_FAMILIES, dialectOf, ITEMS_OF_LINE, TICKETS_OF_LINES } from './rollup.ts';
 
 /** What a query is restricted to; every field combines with the others. */
 export interface Scope {
@@ -44,7 +44,13 @@ const TABLES: Record<FamilyName, { day: string; month: string }> = {
   category_payment: { day: 'sales_daily_category_payment', month: 'sales_monthly_category_payment' },
   product: { day: 'sales_daily', month: 'sales_monthly' },
 };
-const CHAIN = { day: 'sales_chain_daily', month: 'sales_chain_monthly' };
+/** Chain-wide twins (every store summed); category × payment has none and is read per store. */
+const CHAIN_TABLES: Partial<Record<FamilyName, { day: string; month: string }>> = {
+  store: CHAIN_FAMILIES.store,
+  payment: CHAIN_FAMILIES.payment,
+  category: CHAIN_FAMILIES.category,
+  product: { day: 'sales_chain_daily', month: 'sales_chain_monthly' },
+};
 
 export type Source = { kind: 'rollup'; family: FamilyName; chain: boolean } | { kind: 'lines' };
 
@@ -54,11 +60,17 @@ export function sourceFor(scope: Scope, group: Grouping): Source {
   const category = scope.category !== undefined || group === 'category';
   const payment = scope.payment !== undefined || group === 'payment';
   if (product && payment) return { kind: 'lines' };
-  if (product) return { kind: 'rollup', family: 'product', chain: scope.storeIds === undefined && group !== 'store' };
-  if (category && payment) return { kind: 'rollup', family: 'category_payment', chain: false };
-  if (category) return { kind: 'rollup', family: 'category', chain: false };
-  if (payment) return { kind: 'rollup', family: 'payment', chain: false };
-  return { kind: 'rollup', family: 'store', chain: false };
+  const family: FamilyName = product
+    ? 'product'
+    : category && payment
+      ? 'category_payment'
+      : category
+        ? 'category'
+        : payment
+          ? 'payment'
+          : 'store';
+  const chain = scope.storeIds === undefined && group !== 'store' && CHAIN_TABLES[family] !== undefined;
+  return { kind: 'rollup', family, chain };
 }
 
 interface Piece {
@@ -143,7 +155,7 @@ function rollupPiece(
   group: Grouping,
   dialect: Dialect,
 ): RawBuilder<RawRow> {
-  const tables = source.chain ? CHAIN : TABLES[source.family];
+  const tables = (source.chain && CHAIN_TABLES[source.family]) || TABLES[source.family];
   const index = dialect === 'sqlite' && !source.chain ? sqliteIndex(source.family, piece.grain, scope) : undefined;
   const table = sql.raw(`${piece.grain === 'day' ? tables.day : tables.month}${index ? ` indexed by ${index}` : ''}`);
   const periodCol = piece.grain === 'day' ? 'business_date' : 'month';

@@ -4,14 +4,17 @@
 //   day grain, per store:   sales_daily (product), sales_daily_store, _payment, _category, _category_payment
 //   month grain, per store: sales_monthly (product), sales_monthly_store, _payment, _category, _category_payment
 //   chain-wide, product:    sales_chain_daily, sales_chain_monthly
+//   chain-wide, no product: sales_chain_daily_total, _payment, _category and their sales_chain_monthly_* twins
 //
 // A file load or replacement calls recomputeDailyRollup: the store-day's day rows are recomputed from its lines
 // (deriving instead of adding keeps "roll-up = Σ sales lines" true by construction and tickets exact), its small
 // month rows are recomputed from the day rows, and the product month and chain rows move by the difference
-// between the store-day's product rows before and after. A self-checkout receipt, new to its day, adds its deltas
+// between the store-day's product rows before and after; the other chain rows move the same way by the difference in
+// the store-day's total, payment and category rows. A self-checkout receipt, new to its day, adds its deltas
 // with addReceiptToRollups instead: recomputing the day at every purchase would cost O(lines of the day).
 // Nothing else may write these tables; rollupMismatches checks every one of them against the lines.
 import { CompiledQuery, MysqlAdapter, type RawBuilder, sql } from 'kysely';
+import { chunks } from '../db/chunks.ts';
 import type { Dialect } from '../db/connect.ts';
 import type { Tx } from '../db/tx.ts';
 import { DayAggregate, type Figures } from '../domain/day-aggregate.ts';
@@ -46,6 +49,18 @@ export const STORE_FAMILIES = {
 } as const satisfies Record<string, RollupFamily>;
 
 export const PRODUCT_FAMILY = { day: 'sales_daily', month: 'sales_monthly', dims: [PRODUCT] } as const;
+
+/**
+ * Every store summed, for three of the per-store families: what the chain-wide view of totals, series, payment
+ * methods and categories reads (the product has its own chain tables; category × payment stays per store).
+ */
+export const CHAIN_FAMILIES = {
+  store: { day: 'sales_chain_daily_total', month: 'sales_chain_monthly_total', dims: [] },
+  payment: { day: 'sales_chain_daily_payment', month: 'sales_chain_monthly_payment', dims: [PAYMENT] },
+  category: { day: 'sales_chain_daily_category', month: 'sales_chain_monthly_category', dims: [CATEGORY] },
+} as const satisfies Partial<Record<keyof typeof STORE_FAMILIES, RollupFamily>>;
+type ChainFamilyName = keyof typeof CHAIN_FAMILIES;
+const CHAIN_FAMILY_NAMES = Object.keys(CHAIN_FAMILIES) as ChainFamilyName[];
 
 export const MEASURES = ['quantity_milli', 'revenue_cents', 'line_count', 'tickets', 'items'] as const;
 export const GROSS = ['gross_revenue_cents', 'gross_quantity_milli'] as const;
@@ -83,6 +98,7 @@ const DERIVED_TABLES = [
   ...Object.values(STORE_FAMILIES).map((f) => f.month),
   'sales_chain_daily',
   'sales_chain_monthly',
+  ...Object.values(CHAIN_FAMILIES).flatMap((f) => [f.day, f.month]),
 ] as const;
 
 export function dialectOf(db: Tx): Dialect {
@@ -178,47 +194,113 @@ async function upsertAdd(
   }
 }
 
-/** Moves the product month and chain rows of a store-day by `delta` (per product id), in product order. */
-async function applyProductDeltas(
+interface DeltaTarget {
+  table: string;
+  /** the key columns: the prefix's, then the one dimension (if any) the delta is keyed by */
+  keys: readonly string[];
+  prefix: unknown[];
+}
+
+/**
+ * Moves the rows of each target by `delta` (keyed by the dimension's value, '' when the table has none), in key
+ * order, and deletes the rows left without lines: a row exists exactly while lines exist for it, and only a key
+ * that lost lines can reach zero.
+ */
+async function applyDeltas(
   trx: Tx,
   dialect: Dialect,
-  storeId: number,
-  businessDate: string,
-  delta: Map<number, Figures>,
+  targets: DeltaTarget[],
+  valueCols: readonly string[],
+  delta: Map<number | string, number[]>,
 ): Promise<void> {
   if (delta.size === 0) return;
-  const ids = [...delta.keys()].sort((a, b) => a - b);
-  const month = monthOf(businessDate);
-  const valueCols = [...MEASURES, ...GROSS];
-  const shrinking = ids.filter((id) => delta.get(id)![2] < 0);
-  const targets: Array<{ table: string; keys: string[]; prefix: unknown[] }> = [
-    { table: 'sales_monthly', keys: ['store_id', 'month', 'product_id'], prefix: [storeId, month] },
-    { table: 'sales_chain_daily', keys: ['business_date', 'product_id'], prefix: [businessDate] },
-    { table: 'sales_chain_monthly', keys: ['month', 'product_id'], prefix: [month] },
-  ];
+  const keys = [...delta.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const shrinking = keys.filter((k) => delta.get(k)![2]! < 0);
   for (const t of targets) {
+    const dim = t.keys.length > t.prefix.length ? t.keys[t.keys.length - 1] : undefined;
     await upsertAdd(
       trx,
       dialect,
       t.table,
       t.keys,
       valueCols,
-      ids.map((id) => [...t.prefix, id, ...delta.get(id)!]),
+      keys.map((k) => [...t.prefix, ...(dim ? [k] : []), ...delta.get(k)!]),
     );
-    // a row exists exactly while lines exist for it: only a product that lost lines can reach zero
-    if (shrinking.length) {
-      const prefix = t.keys.slice(0, -1).map((k, i) => sql`${sql.ref(k)} = ${t.prefix[i]}`);
-      for (let i = 0; i < shrinking.length; i += 500) {
-        await sql`delete from ${sql.raw(t.table)}
-          where ${sql.join(prefix, sql` and `)} and product_id in (${sql.join(shrinking.slice(i, i + 500))})
-            and line_count = 0`.execute(trx);
-      }
+    if (shrinking.length === 0) continue;
+    const prefix = t.prefix.map((v, i) => sql`${sql.ref(t.keys[i]!)} = ${v}`);
+    for (const part of dim ? chunks(shrinking) : [[]]) {
+      const onDim = dim ? [sql`${sql.ref(dim)} in (${sql.join(part)})`] : [];
+      await sql`delete from ${sql.raw(t.table)}
+        where ${sql.join([...prefix, ...onDim], sql` and `)} and line_count = 0`.execute(trx);
     }
   }
 }
 
+/** Moves the product month and chain rows of a store-day by `delta` (per product id), in product order. */
+function applyProductDeltas(
+  trx: Tx,
+  dialect: Dialect,
+  storeId: number,
+  businessDate: string,
+  delta: Map<number, Figures>,
+): Promise<void> {
+  const month = monthOf(businessDate);
+  return applyDeltas(
+    trx,
+    dialect,
+    [
+      { table: 'sales_monthly', keys: ['store_id', 'month', 'product_id'], prefix: [storeId, month] },
+      { table: 'sales_chain_daily', keys: ['business_date', 'product_id'], prefix: [businessDate] },
+      { table: 'sales_chain_monthly', keys: ['month', 'product_id'], prefix: [month] },
+    ],
+    [...MEASURES, ...GROSS],
+    delta,
+  );
+}
+
+/** Targets of a chain family for one day: its day row(s) and its month row(s). */
+function chainTargets(family: ChainFamilyName, businessDate: string): DeltaTarget[] {
+  const f = CHAIN_FAMILIES[family];
+  const dims = f.dims.map((d) => d.col);
+  return [
+    { table: f.day, keys: ['business_date', ...dims], prefix: [businessDate] },
+    { table: f.month, keys: ['month', ...dims], prefix: [monthOf(businessDate)] },
+  ];
+}
+
+/** A store-day's rows of the per-store families that have chain twins, keyed by their dimension's value. */
+async function chainedStoreDayRows(
+  trx: Tx,
+  storeId: number,
+  businessDate: string,
+): Promise<Record<ChainFamilyName, Map<string, number[]>>> {
+  const out = {} as Record<ChainFamilyName, Map<string, number[]>>;
+  for (const name of CHAIN_FAMILY_NAMES) {
+    const dim = CHAIN_FAMILIES[name].dims[0]?.col;
+    const rows = await sql<Record<string, number | string>>`
+      select ${sql.raw(dim ?? "''")} as k, ${cols(MEASURES)} from ${sql.raw(STORE_FAMILIES[name].day)}
+      where store_id = ${storeId} and business_date = ${businessDate}`.execute(trx);
+    out[name] = new Map(rows.rows.map((r) => [String(r.k), MEASURES.map((m) => Number(r[m]))]));
+  }
+  return out;
+}
+
+function difference<K>(before: Map<K, number[]>, after: Map<K, number[]>, width: number): Map<K, number[]> {
+  const delta = new Map<K, number[]>();
+  const zero = new Array<number>(width).fill(0);
+  for (const k of new Set([...before.keys(), ...after.keys()])) {
+    const b = before.get(k) ?? zero;
+    const a = after.get(k) ?? zero;
+    const d = a.map((v, i) => v - b[i]!);
+    if (d.some((v) => v !== 0)) delta.set(k, d);
+  }
+  return delta;
+}
+
 export async function recomputeDailyRollup(trx: Tx, storeId: number, businessDate: string): Promise<void> {
+  const dialect = dialectOf(trx);
   const before = await productRows(trx, storeId, businessDate);
+  const chainedBefore = await chainedStoreDayRows(trx, storeId, businessDate);
   for (const table of DAY_TABLES) {
     await sql`delete from ${sql.raw(table)} where store_id = ${storeId} and business_date = ${businessDate}`.execute(
       trx,
@@ -226,17 +308,19 @@ export async function recomputeDailyRollup(trx: Tx, storeId: number, businessDat
   }
   await insertDayRows(trx, sql`l.store_id = ${storeId} and l.business_date = ${businessDate}`);
   const after = await productRows(trx, storeId, businessDate);
+  const chainedAfter = await chainedStoreDayRows(trx, storeId, businessDate);
   await recomputeStoreMonth(trx, storeId, monthOf(businessDate));
-
-  const delta = new Map<number, Figures>();
-  const zero: Figures = [0, 0, 0, 0, 0, 0, 0];
-  for (const id of new Set([...before.keys(), ...after.keys()])) {
-    const b = before.get(id) ?? zero;
-    const a = after.get(id) ?? zero;
-    const d = a.map((v, i) => v - b[i]!) as Figures;
-    if (d.some((v) => v !== 0)) delta.set(id, d);
+  await applyProductDeltas(trx, dialect, storeId, businessDate, difference(before, after, 7) as Map<number, Figures>);
+  // category, payment, total: the order addDayAggregate writes them in
+  for (const name of ['category', 'payment', 'store'] as const) {
+    await applyDeltas(
+      trx,
+      dialect,
+      chainTargets(name, businessDate),
+      MEASURES,
+      difference(chainedBefore[name], chainedAfter[name], MEASURES.length),
+    );
   }
-  await applyProductDeltas(trx, dialectOf(trx), storeId, businessDate, delta);
 }
 
 export interface ReceiptLine {
@@ -334,6 +418,25 @@ export async function addDayAggregate(
     [storeId, businessDate, ...all],
   ]);
   await upsertAdd(trx, dialect, 'sales_monthly_store', ['store_id', 'month'], MEASURES, [[storeId, month, ...all]]);
+  // the chain rows every store's writers share come last, so that they are held the shortest
+  const chained: Record<ChainFamilyName, Map<string, number[]>> = {
+    category: new Map(categories.map((c) => [c, measuresOf(agg.byCategory.get(c)!.f)])),
+    payment: new Map(payments.map((m) => [m, measuresOf(agg.byPayment.get(m)!.f)])),
+    store: new Map([['', all]]),
+  };
+  for (const name of ['category', 'payment', 'store'] as const) {
+    for (const t of chainTargets(name, businessDate)) {
+      const dim = t.keys.length > 1;
+      await upsertAdd(
+        trx,
+        dialect,
+        t.table,
+        t.keys,
+        MEASURES,
+        [...chained[name]].map(([k, f]) => [...t.prefix, ...(dim ? [k] : []), ...f]),
+      );
+    }
+  }
 }
 
 /**
@@ -361,6 +464,18 @@ export async function rebuildAllRollups(trx: Tx): Promise<void> {
     insert into sales_chain_monthly (month, product_id, ${cols([...MEASURES, ...GROSS])})
     select month, product_id, ${sums([...MEASURES, ...GROSS])}
     from sales_monthly group by month, product_id`.execute(trx);
+  for (const name of CHAIN_FAMILY_NAMES) {
+    const dimCols = CHAIN_FAMILIES[name].dims.map((d) => `, ${d.col}`).join('');
+    for (const [to, from, period] of [
+      [CHAIN_FAMILIES[name].day, STORE_FAMILIES[name].day, 'business_date'],
+      [CHAIN_FAMILIES[name].month, STORE_FAMILIES[name].month, 'month'],
+    ] as const) {
+      await sql`
+        insert into ${sql.raw(to)} (${sql.raw(period)}${sql.raw(dimCols)}, ${cols(MEASURES)})
+        select ${sql.raw(period)}${sql.raw(dimCols)}, ${sums(MEASURES)}
+        from ${sql.raw(from)} group by ${sql.raw(period)}${sql.raw(dimCols)}`.execute(trx);
+    }
+  }
 }
 
 export interface RollupMismatch {
@@ -526,5 +641,29 @@ export async function rollupMismatches(trx: Tx, opts: { exactCategories?: boolea
       all,
     )),
   );
+  for (const name of CHAIN_FAMILY_NAMES) {
+    const f = CHAIN_FAMILIES[name];
+    const dims = f.dims.map((d) => d.col);
+    out.push(
+      ...(await compare(
+        trx,
+        f.day,
+        f.day,
+        summed(STORE_FAMILIES[name].day, ['business_date', ...dims], MEASURES),
+        ['business_date', ...dims],
+        MEASURES,
+      )),
+    );
+    out.push(
+      ...(await compare(
+        trx,
+        f.month,
+        f.month,
+        summed(f.day, ['month', ...dims], MEASURES),
+        ['month', ...dims],
+        MEASURES,
+      )),
+    );
+  }
   return out;
 }
