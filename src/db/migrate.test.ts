@@ -12,7 +12,7 @@ for (const dialect of backends()) {
 
     it('migrates an empty database, and a second run does nothing', async () => {
       t = await createTestDatabase(dialect, { migrated: false });
-      assert.deepEqual(await migrate(t.database), ['001-initial', '002-chain-rollups']);
+      assert.deepEqual(await migrate(t.database), ['001-initial', '002-chain-rollups', '003-mysql-product-first-keys']);
       assert.deepEqual(await migrate(t.database), []);
     });
 
@@ -58,7 +58,7 @@ for (const dialect of backends()) {
       assert.equal((await db.selectFrom('stores').selectAll().execute()).length, 0);
     });
 
-    it('002 fills the chain-wide roll-ups from the per-store ones a database already holds', async () => {
+    it('002 and 003 bring a database of the first release up: chain-wide roll-ups filled from the per-store ones', async () => {
       const t2 = await createTestDatabase(dialect);
       try {
         const { db } = t2.database;
@@ -100,8 +100,33 @@ for (const dialect of backends()) {
           for (const grain of ['daily', 'monthly'])
             await sql.raw(`drop table sales_chain_${grain}_${suffix}`).execute(db);
         }
-        await sql`delete from kysely_migration where name = '002-chain-rollups'`.execute(db);
-        assert.deepEqual(await migrate(t2.database), ['002-chain-rollups']);
+        if (dialect === 'mysql') {
+          await sql`alter table sales_chain_daily drop primary key, add primary key (business_date, product_id),
+            drop index sales_chain_daily_date, add index sales_chain_daily_product (product_id, business_date)`.execute(
+            db,
+          );
+          await sql`alter table sales_chain_monthly drop primary key, add primary key (month, product_id),
+            add index sales_chain_monthly_product (product_id, month)`.execute(db);
+          await sql`alter table sales_monthly drop primary key, add primary key (store_id, month, product_id),
+            add index sales_monthly_product (store_id, product_id, month)`.execute(db);
+        }
+        await sql`delete from kysely_migration where name in ('002-chain-rollups', '003-mysql-product-first-keys')`.execute(
+          db,
+        );
+        assert.deepEqual(await migrate(t2.database), ['002-chain-rollups', '003-mysql-product-first-keys']);
+        if (dialect === 'mysql') {
+          const key = async (table: string) =>
+            (
+              await sql<{ Column_name: string }>`show keys from ${sql.raw(table)} where Key_name = 'PRIMARY'`.execute(
+                db,
+              )
+            ).rows
+              .map((r) => r.Column_name)
+              .join(',');
+          assert.equal(await key('sales_chain_daily'), 'product_id,business_date');
+          assert.equal(await key('sales_chain_monthly'), 'product_id,month');
+          assert.equal(await key('sales_monthly'), 'store_id,product_id,month');
+        }
         const day = await db
           .selectFrom('sales_chain_daily_total')
           .select(['business_date', 'revenue_cents', 'tickets', 'line_count'])

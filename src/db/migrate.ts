@@ -5,9 +5,14 @@ import { ShopflowError } from '../errors.ts';
 import type { Database, Dialect } from './connect.ts';
 import * as m001 from './migrations/001-initial.ts';
 import * as m002 from './migrations/002-chain-rollups.ts';
+import * as m003 from './migrations/003-mysql-product-first-keys.ts';
 
 type Step = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
-const steps: Record<string, Step> = { '001-initial': m001, '002-chain-rollups': m002 };
+const steps: Record<string, Step> = {
+  '001-initial': m001,
+  '002-chain-rollups': m002,
+  '003-mysql-product-first-keys': m003,
+};
 
 class Provider implements MigrationProvider {
   constructor(private readonly dialect: Dialect) {}
