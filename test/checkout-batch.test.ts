@@ -19,7 +19,7 @@ import { nowIso } from '../src/db/tx.ts';
 import { ledgerMismatches } from '../src/inventory/ledger.ts';
 import { receiveGoods } from '../src/inventory/operations.ts';
 import { rollupMismatches } from '../src/sales/rollup.ts';
-import { createStores } from './support/auth.ts';
+import { createProducts, createStores } from './support/auth.ts';
 import { backends, sawStockLockWait } from './support/db.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 
@@ -63,24 +63,7 @@ for (const dialect of backends()) {
       await createStores(t, ['K01', 'K02'], 'selfservice');
       for (const r of await db().selectFrom('stores').select(['id', 'code']).execute())
         storeIds.set(r.code, Number(r.id));
-      const now = nowIso();
-      for (const [i, sku] of ['P1', 'P2', 'P3', 'HELD', 'FEW'].entries()) {
-        const r = await db()
-          .insertInto('products')
-          .values({
-            sku,
-            ean: null,
-            name: `Product ${sku}`,
-            category: 'c',
-            unit: 'UN',
-            price_cents: 100 + i,
-            supplier: null,
-            created_at: now,
-            updated_at: now,
-          })
-          .executeTakeFirstOrThrow();
-        productIds.set(sku, Number(r.insertId));
-      }
+      for (const [sku, id] of await createProducts(t, ['P1', 'P2', 'P3', 'HELD', 'FEW'])) productIds.set(sku, id);
       for (const store of ['K01', 'K02']) for (const sku of ['P1', 'P2', 'P3', 'HELD']) await receive(store, sku, 1000);
     });
     after(async () => t?.close());

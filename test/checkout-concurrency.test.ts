@@ -11,11 +11,10 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { connect } from '../src/db/connect.ts';
-import { nowIso } from '../src/db/tx.ts';
 import { applyMovements, ledgerMismatches } from '../src/inventory/ledger.ts';
 import { receiveGoods } from '../src/inventory/operations.ts';
 import { rollupMismatches } from '../src/sales/rollup.ts';
-import { createStores, createTokenHeaders } from './support/auth.ts';
+import { createProducts, createStores, createTokenHeaders } from './support/auth.ts';
 import { backends, sawStockLockWait } from './support/db.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 
@@ -82,24 +81,7 @@ for (const dialect of backends()) {
     before(async () => {
       t = await startTestServer(dialect);
       await createStores(t, ['K01'], 'selfservice');
-      const now = nowIso();
-      for (const [i, sku] of SKUS.entries()) {
-        const r = await db()
-          .insertInto('products')
-          .values({
-            sku,
-            ean: null,
-            name: `Product ${sku}`,
-            category: i % 2 ? 'odd' : 'even',
-            unit: 'UN',
-            price_cents: 100 + i,
-            supplier: null,
-            created_at: now,
-            updated_at: now,
-          })
-          .executeTakeFirstOrThrow();
-        ids.set(sku, Number(r.insertId));
-      }
+      for (const [sku, id] of await createProducts(t, SKUS, (_, i) => (i % 2 ? 'odd' : 'even'))) ids.set(sku, id);
       storeId = Number(
         (await db().selectFrom('stores').select('id').where('code', '=', 'K01').executeTakeFirstOrThrow()).id,
       );

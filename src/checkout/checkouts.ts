@@ -80,38 +80,27 @@ const scopeOf = (storeId: number) => `checkout:${storeId}`;
 // The prefix keeps them apart from the receipt numbers of sales files (tickets are counted per source anyway: see TICKETS_OF_LINES).
 const newReceiptId = () => `CK-${randomBytes(6).toString('hex').toUpperCase()}`;
 
-/** A written checkout's share of the roll-ups and its audit entry, written once for the batch. */
-interface BatchShare {
-  storeId: number;
-  businessDate: string;
-  receiptId: string;
-  paymentMethod: string;
-  lines: Array<{
-    product: { id: number; unit: 'UN' | 'KG'; category: string | null };
-    quantityMilli: number;
-    totalCents: number;
-  }>;
-  audit: { actor: string; action: string; details: unknown; target: string; storeId: number };
-}
-
-/** One DayAggregate per store-day of the batch; each receipt's lines are added together, so its tickets are exact. */
-async function writeBatchShares(trx: Tx, shares: BatchShare[]): Promise<void> {
+/**
+ * The roll-up shares and audit entries of a batch's written sales, once for the batch: one DayAggregate per
+ * store-day, each receipt's lines added together so that its tickets are exact.
+ */
+async function writeBatchShares(trx: Tx, written: WrittenSale[]): Promise<void> {
   const days = new Map<string, { storeId: number; businessDate: string; agg: DayAggregate }>();
-  for (const s of shares) {
-    const k = `${s.storeId}|${s.businessDate}`;
+  for (const w of written) {
+    const k = `${w.job.store.id}|${w.businessDate}`;
     let d = days.get(k);
     if (!d) {
-      d = { storeId: s.storeId, businessDate: s.businessDate, agg: new DayAggregate() };
+      d = { storeId: w.job.store.id, businessDate: w.businessDate, agg: new DayAggregate() };
       days.set(k, d);
     }
-    for (const l of s.lines) {
+    for (const l of w.priced) {
       d.agg.add(
         {
-          receiptId: s.receiptId,
+          receiptId: w.receiptId,
           productId: l.product.id,
           quantityMilli: l.quantityMilli,
           totalCents: l.totalCents,
-          paymentMethod: s.paymentMethod,
+          paymentMethod: w.job.request.paymentMethod,
         },
         l.product,
       );
@@ -120,7 +109,19 @@ async function writeBatchShares(trx: Tx, shares: BatchShare[]): Promise<void> {
   for (const d of days.values()) await addDayAggregate(trx, d.storeId, d.businessDate, d.agg);
   await auditMany(
     trx,
-    shares.map((s) => s.audit),
+    written.map((w) => ({
+      actor: w.job.actor,
+      action: 'checkout.register',
+      details: {
+        receiptId: w.receiptId,
+        totalCents: w.totalCents,
+        lines: w.priced.length,
+        paymentMethod: w.job.request.paymentMethod,
+        idempotencyKey: w.job.key,
+      },
+      target: `checkout:${w.id}`,
+      storeId: w.job.store.id,
+    })),
   );
 }
 
@@ -141,6 +142,15 @@ interface Sale {
   job: CheckoutJob;
   priced: PricedLine[];
   need: Need[];
+}
+
+interface WrittenSale extends Sale {
+  businessDate: string;
+  hour: number;
+  receiptId: string;
+  totalCents: number;
+  /** the checkout row's id, once inserted */
+  id: number;
 }
 
 /**
@@ -238,7 +248,7 @@ async function writeSales(
 ): Promise<IdempotentResponse[]> {
   const now = new Date();
   const at = now.toISOString();
-  const written = sales.map((s) => {
+  const written = sales.map((s): WrittenSale => {
     const { date, hour } = localDateHour(s.job.store.timezone, now);
     return {
       ...s,
@@ -271,7 +281,7 @@ async function writeSales(
       .execute();
   }
   // the ids, by each store's receipt numbers (unique per store): MySQL has no RETURNING
-  const byStore = new Map<number, Map<string, (typeof written)[number]>>();
+  const byStore = new Map<number, Map<string, WrittenSale>>();
   for (const w of written) {
     const m = byStore.get(w.job.store.id) ?? new Map();
     m.set(w.receiptId, w);
@@ -362,29 +372,7 @@ async function writeSales(
     trx,
     written.map((w, n) => ({ scope: w.job.scope, key: w.job.key, hash: w.job.hash, response: answers[n]! })),
   );
-  await writeBatchShares(
-    trx,
-    written.map((w) => ({
-      storeId: w.job.store.id,
-      businessDate: w.businessDate,
-      receiptId: w.receiptId,
-      paymentMethod: w.job.request.paymentMethod,
-      lines: w.priced,
-      audit: {
-        actor: w.job.actor,
-        action: 'checkout.register',
-        details: {
-          receiptId: w.receiptId,
-          totalCents: w.totalCents,
-          lines: w.priced.length,
-          paymentMethod: w.job.request.paymentMethod,
-          idempotencyKey: w.job.key,
-        },
-        target: `checkout:${w.id}`,
-        storeId: w.job.store.id,
-      },
-    })),
-  );
+  await writeBatchShares(trx, written);
   return answers;
 }
 

@@ -13,7 +13,7 @@ import {
   validateScaleProfile,
 } from '../domain/scale-label.ts';
 import { conflict, type FieldProblem, invalid, notFound } from '../errors.ts';
-import { type ProductInfo, productsByCodes, type StoreInfo } from '../inventory/catalog.ts';
+import { type ProductInfo, type ProductsByCode, productsByCodes, type StoreInfo } from '../inventory/catalog.ts';
 
 export interface LineInput {
   ean?: string;
@@ -140,7 +140,7 @@ function resolveOne(
 }
 
 /** The catalogue rows any of these scans may name, in one query. */
-export async function lookupAll(db: Kysely<DB> | Tx, scans: Scan[]): Promise<Catalogue> {
+export async function lookupAll(db: Kysely<DB> | Tx, scans: Scan[]): Promise<ProductsByCode> {
   const skus: string[] = [];
   const eans: string[] = [];
   for (const s of scans) {
@@ -152,8 +152,6 @@ export async function lookupAll(db: Kysely<DB> | Tx, scans: Scan[]): Promise<Cat
   }
   return productsByCodes(db, skus, eans);
 }
-
-type Catalogue = { bySku: Map<string, ProductInfo>; byEan: Map<string, ProductInfo> };
 
 /** Reads what each line of a basket scanned (no catalogue yet), or refuses naming each line that gives no code. */
 export function scanBasket(store: StoreInfo, lines: LineInput[]): Scan[] {
@@ -170,7 +168,7 @@ export function scanBasket(store: StoreInfo, lines: LineInput[]): Scan[] {
 }
 
 /** Prices every line of a scanned basket, or refuses naming each line that cannot be sold and why. */
-export function priceBasket(scans: Scan[], lines: LineInput[], found: Catalogue): PricedLine[] {
+export function priceBasket(scans: Scan[], lines: LineInput[], found: ProductsByCode): PricedLine[] {
   const problems: FieldProblem[] = [];
   const out: PricedLine[] = [];
   scans.forEach((s, i) => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addDays, startOfDayIn, todayIn } from './dates.ts';
+import fc from 'fast-check';
+import { addDays, daysOf, startOfDayIn, todayIn } from './dates.ts';
 
 describe('startOfDayIn', () => {
   it('finds local midnight in zones behind and ahead of UTC', () => {
@@ -25,5 +26,24 @@ describe('startOfDayIn', () => {
         assert.equal(todayIn(zone, new Date(start.getTime() - 1)), addDays(date, -1), `${zone} ${date}`);
       }
     }
+  });
+});
+
+describe('daysOf', () => {
+  it('lists the same days as stepping with addDays, across month ends, leap days and years (property)', () => {
+    const day = fc
+      .integer({ min: Date.UTC(1999, 0, 1), max: Date.UTC(2101, 11, 31) })
+      .map((t) => new Date(t).toISOString().slice(0, 10));
+    fc.assert(
+      fc.property(day, fc.integer({ min: -3, max: 800 }), (from, span) => {
+        const to = addDays(from, span);
+        const expected: string[] = [];
+        for (let d = from; d <= to; d = addDays(d, 1)) expected.push(d);
+        assert.deepEqual(daysOf(from, to), expected);
+      }),
+      { numRuns: 300 },
+    );
+    assert.deepEqual(daysOf('2024-02-28', '2024-03-01'), ['2024-02-28', '2024-02-29', '2024-03-01']);
+    assert.deepEqual(daysOf('2100-02-28', '2100-03-01'), ['2100-02-28', '2100-03-01']);
   });
 });

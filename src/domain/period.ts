@@ -1,7 +1,7 @@
 // Periods of business days and the arithmetic the sales dashboard does on them: the previous period of equal
 // length, splitting a period into whole months and loose days (so long periods read the month roll-ups), time
 // buckets for series, and the KPI formulas. Pure: dates are `YYYY-MM-DD` strings, amounts integers.
-import { addDays, daysBetween, isValidIsoDate } from './dates.ts';
+import { addDays, daysBetween, daysOf, isValidIsoDate } from './dates.ts';
 import { divRound } from './decimal.ts';
 
 export interface Period {
@@ -128,15 +128,13 @@ export interface Bucket {
 
 /** The period's buckets, in order, every one of them (a series shows the days without sales as zero). */
 export function buckets(p: Period, grain: Grain): Bucket[] {
+  if (grain === 'day') return daysOf(p.from, p.to).map((d) => ({ key: d, from: d, to: d, partial: false }));
   const out: Bucket[] = [];
   let start = p.from;
   while (start <= p.to) {
     let fullStart: string;
     let fullEnd: string;
-    if (grain === 'day') {
-      fullStart = start;
-      fullEnd = start;
-    } else if (grain === 'week') {
+    if (grain === 'week') {
       fullStart = isoWeek(start).monday;
       fullEnd = addDays(fullStart, 6);
     } else {
@@ -171,8 +169,13 @@ export interface Kpis extends Totals {
 export const ZERO_TOTALS: Totals = Object.freeze({ revenueCents: 0, tickets: 0, items: 0, quantityMilli: 0, lines: 0 });
 
 export function kpis(t: Totals): Kpis {
+  // spelled out, not spread: one key order for every answer, and a series computes this for every day of a year
   return {
-    ...t,
+    revenueCents: t.revenueCents,
+    tickets: t.tickets,
+    items: t.items,
+    quantityMilli: t.quantityMilli,
+    lines: t.lines,
     averageTicketCents: t.tickets > 0 ? divRound(t.revenueCents, t.tickets) : null,
     itemsPerTicket: t.tickets > 0 ? divRound(t.items * 100, t.tickets) / 100 : null,
   };

@@ -99,12 +99,14 @@ export async function findProduct(db: Db, sku: string): Promise<ProductInfo> {
   return toProduct(p);
 }
 
+/** Products found by their codes. */
+export interface ProductsByCode {
+  bySku: Map<string, ProductInfo>;
+  byEan: Map<string, ProductInfo>;
+}
+
 /** Products by SKU and by EAN, in one query. Codes that match nothing are simply absent from the maps. */
-export async function productsByCodes(
-  db: Db,
-  skus: string[],
-  eans: string[],
-): Promise<{ bySku: Map<string, ProductInfo>; byEan: Map<string, ProductInfo> }> {
+export async function productsByCodes(db: Db, skus: string[], eans: string[]): Promise<ProductsByCode> {
   const bySku = new Map<string, ProductInfo>();
   const byEan = new Map<string, ProductInfo>();
   if (skus.length === 0 && eans.length === 0) return { bySku, byEan };

@@ -58,6 +58,37 @@ export async function createStores(
   }
 }
 
+/**
+ * Inserts `UN` products with these SKUs (named `Product <SKU>`, priced 100 + their place in the list, in cents) and
+ * returns their ids by SKU. `category` gives each one's category.
+ */
+export async function createProducts(
+  t: TestServer,
+  skus: string[],
+  category: (sku: string, i: number) => string = () => 'c',
+): Promise<Map<string, number>> {
+  const now = nowIso();
+  const ids = new Map<string, number>();
+  for (const [i, sku] of skus.entries()) {
+    const r = await t.app.ctx.database.db
+      .insertInto('products')
+      .values({
+        sku,
+        ean: null,
+        name: `Product ${sku}`,
+        category: category(sku, i),
+        unit: 'UN',
+        price_cents: 100 + i,
+        supplier: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .executeTakeFirstOrThrow();
+    ids.set(sku, Number(r.insertId));
+  }
+  return ids;
+}
+
 /** Logs in over HTTP and returns the session cookie and CSRF token. */
 export async function login(t: TestServer, username: string, password: string): Promise<LoggedInUser> {
   const res = await fetch(`${t.baseUrl}/api/v1/auth/login`, {
