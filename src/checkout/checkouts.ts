@@ -12,7 +12,6 @@
 // against the stock the earlier ones left, then each table written once for the batch, roll-up shares summed.
 // Every checkout of a store moves the same store-day roll-up rows and, on MySQL, every statement is a round trip,
 // so writing them per checkout (and committing each) is what would make a busy kiosk store queue.
-import { randomBytes } from 'node:crypto';
 import { evaluateStock } from '../alerts/low-stock.ts';
 import { audit, auditMany } from '../db/audit.ts';
 import { chunks } from '../db/chunks.ts';
@@ -38,6 +37,7 @@ import {
   requestHash,
   storeKeys,
 } from './idempotency.ts';
+import { newReceiptId } from './receipt-id.ts';
 import { type LineInput, lookupAll, type PricedLine, priceBasket, type Scan, scanBasket } from './resolve.ts';
 
 export interface CheckoutRequest {
@@ -75,10 +75,6 @@ export interface CheckoutView {
 
 /** The scope of a store's keys: kiosks of different stores may well generate the same key. */
 const scopeOf = (storeId: number) => `checkout:${storeId}`;
-
-// Random rather than sequential: a per-store counter would be one more row every checkout of the store writes.
-// The prefix keeps them apart from the receipt numbers of sales files (tickets are counted per source anyway: see TICKETS_OF_LINES).
-const newReceiptId = () => `CK-${randomBytes(6).toString('hex').toUpperCase()}`;
 
 /**
  * The roll-up shares and audit entries of a batch's written sales, once for the batch: one DayAggregate per
