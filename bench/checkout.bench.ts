@@ -117,7 +117,6 @@ async function seed(env: Record<string, string>): Promise<string> {
     await inTransaction(database, (trx) =>
       applyMovements(
         trx,
-        database.dialect,
         products.map((p) => ({
           storeId: Number(store.id),
           productId: Number(p.id),

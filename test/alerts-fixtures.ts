@@ -67,7 +67,7 @@ let refs = 0;
 export async function checkoutLike(app: App, storeId: number, productId: number, deltaMilli: number): Promise<void> {
   const database = app.ctx.database;
   await inTransaction(database, async (trx) => {
-    await applyMovements(trx, database.dialect, [
+    await applyMovements(trx, [
       { storeId, productId, kind: 'checkout', deltaMilli, ref: `test:${process.pid}:${++refs}`, actor: 'test' },
     ]);
     await evaluateStock(trx, storeId, [productId]);
@@ -78,7 +78,7 @@ export async function checkoutLike(app: App, storeId: number, productId: number,
 export async function silentMove(app: App, storeId: number, productId: number, deltaMilli: number): Promise<void> {
   const database = app.ctx.database;
   await inTransaction(database, (trx) =>
-    applyMovements(trx, database.dialect, [
+    applyMovements(trx, [
       { storeId, productId, kind: 'adjustment', deltaMilli, ref: `test-silent:${process.pid}:${++refs}` },
     ]),
   );

@@ -197,7 +197,7 @@ for (const dialect of backends()) {
             locked();
             await released;
             // the holder's own change, made while it holds the row: the checkout must not overwrite it
-            await applyMovements(trx, 'mysql', [
+            await applyMovements(trx, [
               { storeId, productId: product, kind: 'adjustment', deltaMilli: 3000, ref, reason: 'lock test' },
             ]);
           });

@@ -68,7 +68,7 @@ for (const dialect of backends()) {
     const restock = async (units: number) => {
       const delta = units * 1000 - (await onHand());
       await inTransaction(t.database, (trx) =>
-        applyMovements(trx, t.database.dialect, [
+        applyMovements(trx, [
           { storeId, productId, kind: 'adjustment', deltaMilli: delta, ref: `test:${randomUUID()}`, reason: 'count' },
         ]),
       );
@@ -122,7 +122,7 @@ for (const dialect of backends()) {
       storeId = Number((await db.selectFrom('stores').select('id').executeTakeFirstOrThrow()).id);
       productId = Number((await db.selectFrom('products').select('id').executeTakeFirstOrThrow()).id);
       await inTransaction(t.database, (trx) =>
-        applyMovements(trx, t.database.dialect, [
+        applyMovements(trx, [
           { storeId, productId, kind: 'receipt', deltaMilli: 1000, ref: 'test:opening', reason: 'opening' },
         ]),
       );

@@ -418,7 +418,7 @@ for (const dialect of backends()) {
         (await db.db.selectFrom('products').select('id').where('sku', '=', product.sku).executeTakeFirstOrThrow()).id,
       );
       await inTransaction(db, (trx) =>
-        applyMovements(trx, db.dialect, [
+        applyMovements(trx, [
           {
             storeId: Number(kiosk9.id),
             productId,

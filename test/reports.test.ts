@@ -321,13 +321,12 @@ for (const dialect of backends()) {
       await inTransaction(db, (trx) =>
         applyMovements(
           trx,
-          db.dialect,
           [{ storeId, productId: first!.id, kind: 'receipt', deltaMilli: 7000, ref: 'test:past', reason: 'delivery' }],
           new Date(now.getTime() - 3 * 86_400_000).toISOString(),
         ),
       );
       await inTransaction(db, (trx) =>
-        applyMovements(trx, db.dialect, [
+        applyMovements(trx, [
           { storeId, productId: second!.id, kind: 'adjustment', deltaMilli: 4000, ref: 'test:today', reason: 'count' },
         ]),
       );

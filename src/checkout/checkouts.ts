@@ -16,6 +16,7 @@ import { evaluateStock } from '../alerts/low-stock.ts';
 import { audit, auditMany } from '../db/audit.ts';
 import { chunks } from '../db/chunks.ts';
 import type { Database, Dialect } from '../db/connect.ts';
+import { insertRows } from '../db/insert.ts';
 import { inTransaction, isUniqueViolation, type Tx } from '../db/tx.ts';
 import { localDateHour, type Need, requiredStock, shortfalls, toUnits } from '../domain/basket.ts';
 import { DayAggregate } from '../domain/day-aggregate.ts';
@@ -221,7 +222,7 @@ async function registerBatch(trx: Tx, dialect: Dialect, jobs: CheckoutJob[]): Pr
   }
   if (sales.length === 0) return outcomes;
 
-  const answers = await writeSales(trx, dialect, sales, locked, onHand);
+  const answers = await writeSales(trx, sales, locked, onHand);
   const answerOf = new Map(sales.map((w, n) => [w.i, answers[n]!]));
   for (const [i, a] of answerOf) outcomes[i] = { ok: true, value: a };
   for (const t of twins) {
@@ -237,7 +238,6 @@ async function registerBatch(trx: Tx, dialect: Dialect, jobs: CheckoutJob[]): Pr
  */
 async function writeSales(
   trx: Tx,
-  dialect: Dialect,
   sales: Sale[],
   locked: Map<string, LockedBalance>,
   onHand: Map<string, number>,
@@ -255,27 +255,24 @@ async function writeSales(
       id: 0,
     };
   });
-  for (const part of chunks(written)) {
-    await trx
-      .insertInto('checkouts')
-      .values(
-        part.map((w) => ({
-          store_id: w.job.store.id,
-          business_date: w.businessDate,
-          receipt_id: w.receiptId,
-          payment_method: w.job.request.paymentMethod,
-          total_cents: w.totalCents,
-          status: 'completed' as const,
-          actor: w.job.actor,
-          created_at: at,
-          voided_at: null,
-          voided_by: null,
-          void_reason: null,
-          void_date: null,
-        })),
-      )
-      .execute();
-  }
+  await insertRows(
+    trx,
+    'checkouts',
+    written.map((w) => ({
+      store_id: w.job.store.id,
+      business_date: w.businessDate,
+      receipt_id: w.receiptId,
+      payment_method: w.job.request.paymentMethod,
+      total_cents: w.totalCents,
+      status: 'completed' as const,
+      actor: w.job.actor,
+      created_at: at,
+      voided_at: null,
+      voided_by: null,
+      void_reason: null,
+      void_date: null,
+    })),
+  );
   // the ids, by each store's receipt numbers (unique per store): MySQL has no RETURNING
   const byStore = new Map<number, Map<string, WrittenSale>>();
   for (const w of written) {
@@ -313,10 +310,9 @@ async function writeSales(
       payment_method: w.job.request.paymentMethod,
     })),
   );
-  for (const part of chunks(lines)) await trx.insertInto('sales_lines').values(part).execute();
+  await insertRows(trx, 'sales_lines', lines);
   await applyMovements(
     trx,
-    dialect,
     written.flatMap((w) =>
       w.priced.map((l, n) => ({
         storeId: w.job.store.id,
@@ -586,7 +582,6 @@ export async function voidCheckout(
       .execute();
     await applyMovements(
       trx,
-      dialect,
       lines.map((l) => ({
         storeId: store.id,
         productId: Number(l.product_id),

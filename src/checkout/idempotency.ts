@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { chunks } from '../db/chunks.ts';
 import type { Dialect } from '../db/connect.ts';
+import { insertRows } from '../db/insert.ts';
 import { nowIso, type Tx } from '../db/tx.ts';
 import { invalid, ShopflowError } from '../errors.ts';
 
@@ -119,21 +120,18 @@ export async function storeKeys(
   entries: Array<{ scope: string; key: string; hash: string; response: { statusCode: number; body: string } }>,
 ): Promise<void> {
   const at = nowIso();
-  for (const part of chunks(entries)) {
-    await trx
-      .insertInto('idempotency_keys')
-      .values(
-        part.map((e) => ({
-          scope: e.scope,
-          idem_key: e.key,
-          request_hash: e.hash,
-          status_code: e.response.statusCode,
-          response: e.response.body,
-          created_at: at,
-        })),
-      )
-      .execute();
-  }
+  await insertRows(
+    trx,
+    'idempotency_keys',
+    entries.map((e) => ({
+      scope: e.scope,
+      idem_key: e.key,
+      request_hash: e.hash,
+      status_code: e.response.statusCode,
+      response: e.response.body,
+      created_at: at,
+    })),
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
 // The audit trail: who changed stock, levels, users, tokens and master data, and when. Append-only.
-import { chunks } from './chunks.ts';
+import { insertRows } from './insert.ts';
 import { nowIso, type Tx } from './tx.ts';
 
 export async function audit(
@@ -29,19 +29,16 @@ export async function auditMany(
   entries: Array<{ actor: string; action: string; details: unknown; target?: string; storeId?: number }>,
 ): Promise<void> {
   const at = nowIso();
-  for (const part of chunks(entries)) {
-    await trx
-      .insertInto('audit_log')
-      .values(
-        part.map((e) => ({
-          at,
-          actor: e.actor,
-          action: e.action,
-          target: e.target ?? null,
-          store_id: e.storeId ?? null,
-          details: JSON.stringify(e.details),
-        })),
-      )
-      .execute();
-  }
+  await insertRows(
+    trx,
+    'audit_log',
+    entries.map((e) => ({
+      at,
+      actor: e.actor,
+      action: e.action,
+      target: e.target ?? null,
+      store_id: e.storeId ?? null,
+      details: JSON.stringify(e.details),
+    })),
+  );
 }

@@ -145,12 +145,12 @@ export async function loadSalesFile(ctx: AppContext, input: LoadInput): Promise<
           });
         }
         const reversed = current
-          ? await reverseFile(trx, database.dialect, input.storeId, key.businessDate, current.file_id, file.id)
+          ? await reverseFile(trx, input.storeId, key.businessDate, current.file_id, file.id)
           : [];
 
         const result = await streamRows(ctx, trx, raw, input, facts.encoding, catalogue);
         rejectedForFile = result.rejections;
-        await applyMovements(trx, database.dialect, result.movements);
+        await applyMovements(trx, result.movements);
         // A first file for the day adds its in-memory sums; a replacement (or a file whose receipts are not each
         // one contiguous run, so that its ticket counts cannot be trusted) derives the day from its lines.
         if (!current && (await fileReceipts(trx, input.storeId, key.businessDate)) === result.aggregate.receiptRuns) {
@@ -542,7 +542,6 @@ async function loadTransaction<T>(
 /** Undo a replaced file: its stock movements get opposite reversal movements; its lines leave the day. */
 async function reverseFile(
   trx: Tx,
-  dialect: Dialect,
   storeId: number,
   businessDate: string,
   oldFileId: number,
@@ -563,7 +562,7 @@ async function reverseFile(
     ref: `reversal:${newFileId}:${m.id}`,
     reason: `file ${oldFileId} replaced by file ${newFileId}`,
   }));
-  await applyMovements(trx, dialect, reversal);
+  await applyMovements(trx, reversal);
   await trx
     .deleteFrom('sales_lines')
     .where('store_id', '=', storeId)

@@ -2,7 +2,7 @@
 // the same transaction with an atomic `on_hand = on_hand + delta` (never read-modify-write in application code).
 // Invariant, checked by tests: for every store and product, on_hand = Σ delta of its movements.
 import { sql } from 'kysely';
-import type { Dialect } from '../db/connect.ts';
+import { insertRows } from '../db/insert.ts';
 import type { MovementKind } from '../db/schema.ts';
 import { nowIso, type Tx } from '../db/tx.ts';
 
@@ -19,25 +19,24 @@ export interface Movement {
 
 const CHUNK = 500;
 
-export async function applyMovements(trx: Tx, dialect: Dialect, movements: Movement[], at = nowIso()): Promise<void> {
+export async function applyMovements(trx: Tx, movements: Movement[], at = nowIso()): Promise<void> {
   for (let i = 0; i < movements.length; i += CHUNK) {
     const chunk = movements.slice(i, i + CHUNK).filter((m) => m.deltaMilli !== 0);
     if (chunk.length === 0) continue;
-    await trx
-      .insertInto('stock_movements')
-      .values(
-        chunk.map((m) => ({
-          store_id: m.storeId,
-          product_id: m.productId,
-          kind: m.kind,
-          delta_milli: m.deltaMilli,
-          ref: m.ref,
-          reason: m.reason ?? null,
-          actor: m.actor ?? null,
-          created_at: at,
-        })),
-      )
-      .execute();
+    await insertRows(
+      trx,
+      'stock_movements',
+      chunk.map((m) => ({
+        store_id: m.storeId,
+        product_id: m.productId,
+        kind: m.kind,
+        delta_milli: m.deltaMilli,
+        ref: m.ref,
+        reason: m.reason ?? null,
+        actor: m.actor ?? null,
+        created_at: at,
+      })),
+    );
     // One balance row per store+product: sum the chunk first so a row appears once per statement.
     const sums = new Map<string, { storeId: number; productId: number; delta: number }>();
     for (const m of chunk) {
@@ -46,30 +45,17 @@ export async function applyMovements(trx: Tx, dialect: Dialect, movements: Movem
       if (e) e.delta += m.deltaMilli;
       else sums.set(k, { storeId: m.storeId, productId: m.productId, delta: m.deltaMilli });
     }
-    const rows = [...sums.values()].map((s) => ({
-      store_id: s.storeId,
-      product_id: s.productId,
-      on_hand_milli: s.delta,
-      updated_at: at,
-    }));
-    const insert = trx.insertInto('stock_balances').values(rows);
-    if (dialect === 'sqlite') {
-      await insert
-        .onConflict((oc) =>
-          oc.columns(['store_id', 'product_id']).doUpdateSet({
-            on_hand_milli: sql`stock_balances.on_hand_milli + excluded.on_hand_milli`,
-            updated_at: sql`excluded.updated_at`,
-          }),
-        )
-        .execute();
-    } else {
-      await insert
-        .onDuplicateKeyUpdate({
-          on_hand_milli: sql`on_hand_milli + values(on_hand_milli)`,
-          updated_at: sql`values(updated_at)`,
-        })
-        .execute();
-    }
+    await insertRows(
+      trx,
+      'stock_balances',
+      [...sums.values()].map((s) => ({
+        store_id: s.storeId,
+        product_id: s.productId,
+        on_hand_milli: s.delta,
+        updated_at: at,
+      })),
+      { conflict: ['store_id', 'product_id'], add: ['on_hand_milli'], replace: ['updated_at'] },
+    );
   }
 }
 

@@ -92,7 +92,7 @@ export async function recordCount(
       reason: `${reason} (counted ${toUnits(l.counted)}, system had ${toUnits(l.previous)})`,
       actor,
     }));
-    await applyMovements(trx, database.dialect, movements, at);
+    await applyMovements(trx, movements, at);
     await evaluateStock(
       trx,
       store.id,
@@ -188,7 +188,6 @@ export async function receiveGoods(
       );
       await applyMovements(
         trx,
-        database.dialect,
         products.map((p, i) => ({
           storeId: store.id,
           productId: p.id,
@@ -317,7 +316,7 @@ export async function transferStock(
         actor,
       },
     ]);
-    await applyMovements(trx, database.dialect, movements, at);
+    await applyMovements(trx, movements, at);
     const ids = products.map((p) => p.id);
     await evaluateStock(trx, from.id, ids);
     await evaluateStock(trx, to.id, ids);

@@ -454,7 +454,7 @@ export async function importStock(database: Database, bytes: Buffer, actor = 'cl
         });
       }
     }
-    await applyMovements(trx, database.dialect, movements, now);
+    await applyMovements(trx, movements, now);
     await audit(trx, actor, 'stock.import', { inserted, updated, counts: movements.length, rejected: errors.length });
   });
   return importResult(table, rows.length, inserted, updated, errors);

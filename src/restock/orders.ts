@@ -379,7 +379,7 @@ export async function receiveAgainstOrder(database: Database, id: number, input:
       });
     }
     try {
-      await applyMovements(trx, isMysql(trx) ? 'mysql' : 'sqlite', movements);
+      await applyMovements(trx, movements);
     } catch (e) {
       if (isUniqueViolation(e)) {
         throw conflict(`delivery note ${input.reference} was already received against restock order ${id}`);

@@ -4,10 +4,11 @@
 // every store is asked for and the answer is not by store. Each piece is one indexed query; the pieces are added up here.
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Dialect } from '../db/connect.ts';
+import { dialectOf } from '../db/insert.ts';
 import type { DB } from '../db/schema.ts';
 import { decompose, type Period, periodDays, type Totals } from '../domain/period.ts';
 import { invalid } from '../errors.ts';
-import { CHAIN_FAMILIES, dialectOf, ITEMS_OF_LINE, TICKETS_OF_LINES } from './rollup.ts';
+import { CHAIN_FAMILIES, ITEMS_OF_LINE, TICKETS_OF_LINES } from './rollup.ts';
 
 /** What a query is restricted to; every field combines with the others. */
 export interface Scope {

@@ -13,9 +13,9 @@
 // the store-day's total, payment and category rows. A self-checkout receipt, new to its day, adds its deltas
 // with addReceiptToRollups instead: recomputing the day at every purchase would cost O(lines of the day).
 // Nothing else may write these tables; rollupMismatches checks every one of them against the lines.
-import { CompiledQuery, MysqlAdapter, type RawBuilder, sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import { chunks } from '../db/chunks.ts';
-import type { Dialect } from '../db/connect.ts';
+import { insertValues } from '../db/insert.ts';
 import type { Tx } from '../db/tx.ts';
 import { DayAggregate, type Figures } from '../domain/day-aggregate.ts';
 import { monthEnd, monthOf, monthStart } from '../domain/period.ts';
@@ -101,10 +101,6 @@ const DERIVED_TABLES = [
   ...Object.values(CHAIN_FAMILIES).flatMap((f) => [f.day, f.month]),
 ] as const;
 
-export function dialectOf(db: Tx): Dialect {
-  return db.getExecutor().adapter instanceof MysqlAdapter ? 'mysql' : 'sqlite';
-}
-
 const cols = (names: readonly string[]) => sql.raw(names.join(', '));
 
 /** Inserts the day rows of every family for the lines matching `where` (a condition on `l`). */
@@ -160,38 +156,15 @@ async function productRows(trx: Tx, storeId: number, businessDate: string): Prom
   return out;
 }
 
-const UPSERT_CHUNK = 250;
-const upsertText = new Map<string, string>();
-
-/**
- * Adds `figures` to the rows of `keys`, creating missing rows: one atomic statement per chunk on both databases.
- * The statement text is built once per shape and the values are bound as a flat list: building a query tree per
- * value costs more than the database's own work on a day's thousands of product rows.
- */
-async function upsertAdd(
+/** Adds each row's values to the row of its key, creating missing rows: one atomic statement per 500 rows. */
+function upsertAdd(
   trx: Tx,
-  dialect: Dialect,
   table: string,
   keyCols: readonly string[],
   valueCols: readonly string[],
   rows: unknown[][],
 ): Promise<void> {
-  const width = keyCols.length + valueCols.length;
-  for (let i = 0; i < rows.length; i += UPSERT_CHUNK) {
-    const chunk = rows.slice(i, i + UPSERT_CHUNK);
-    const shape = `${dialect}|${table}|${keyCols.join(',')}|${valueCols.join(',')}|${chunk.length}`;
-    let text = upsertText.get(shape);
-    if (!text) {
-      const set =
-        dialect === 'sqlite'
-          ? `on conflict (${keyCols.join(', ')}) do update set ${valueCols.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`
-          : `on duplicate key update ${valueCols.map((c) => `${c} = ${c} + values(${c})`).join(', ')}`;
-      const row = `(${new Array(width).fill('?').join(', ')})`;
-      text = `insert into ${table} (${[...keyCols, ...valueCols].join(', ')}) values ${new Array(chunk.length).fill(row).join(', ')} ${set}`;
-      upsertText.set(shape, text);
-    }
-    await trx.executeQuery(CompiledQuery.raw(text, chunk.flat()));
-  }
+  return insertValues(trx, table, [...keyCols, ...valueCols], rows, { conflict: keyCols, add: valueCols });
 }
 
 interface DeltaTarget {
@@ -208,7 +181,6 @@ interface DeltaTarget {
  */
 async function applyDeltas(
   trx: Tx,
-  dialect: Dialect,
   targets: DeltaTarget[],
   valueCols: readonly string[],
   delta: Map<number | string, number[]>,
@@ -220,7 +192,6 @@ async function applyDeltas(
     const dim = t.keys.length > t.prefix.length ? t.keys[t.keys.length - 1] : undefined;
     await upsertAdd(
       trx,
-      dialect,
       t.table,
       t.keys,
       valueCols,
@@ -239,7 +210,6 @@ async function applyDeltas(
 /** Moves the product month and chain rows of a store-day by `delta` (per product id), in product order. */
 function applyProductDeltas(
   trx: Tx,
-  dialect: Dialect,
   storeId: number,
   businessDate: string,
   delta: Map<number, Figures>,
@@ -247,7 +217,6 @@ function applyProductDeltas(
   const month = monthOf(businessDate);
   return applyDeltas(
     trx,
-    dialect,
     [
       { table: 'sales_monthly', keys: ['store_id', 'month', 'product_id'], prefix: [storeId, month] },
       { table: 'sales_chain_daily', keys: ['business_date', 'product_id'], prefix: [businessDate] },
@@ -298,7 +267,6 @@ function difference<K>(before: Map<K, number[]>, after: Map<K, number[]>, width:
 }
 
 export async function recomputeDailyRollup(trx: Tx, storeId: number, businessDate: string): Promise<void> {
-  const dialect = dialectOf(trx);
   const before = await productRows(trx, storeId, businessDate);
   const chainedBefore = await chainedStoreDayRows(trx, storeId, businessDate);
   for (const table of DAY_TABLES) {
@@ -310,12 +278,11 @@ export async function recomputeDailyRollup(trx: Tx, storeId: number, businessDat
   const after = await productRows(trx, storeId, businessDate);
   const chainedAfter = await chainedStoreDayRows(trx, storeId, businessDate);
   await recomputeStoreMonth(trx, storeId, monthOf(businessDate));
-  await applyProductDeltas(trx, dialect, storeId, businessDate, difference(before, after, 7) as Map<number, Figures>);
+  await applyProductDeltas(trx, storeId, businessDate, difference(before, after, 7) as Map<number, Figures>);
   // category, payment, total: the order addDayAggregate writes them in
   for (const name of ['category', 'payment', 'store'] as const) {
     await applyDeltas(
       trx,
-      dialect,
       chainTargets(name, businessDate),
       MEASURES,
       difference(chainedBefore[name], chainedAfter[name], MEASURES.length),
@@ -369,7 +336,6 @@ export async function addDayAggregate(
   agg: DayAggregate,
 ): Promise<void> {
   if (agg.lineCount === 0) return;
-  const dialect = dialectOf(trx);
   const month = monthOf(businessDate);
   const ids = [...agg.byProduct.keys()].sort((a, b) => a - b);
   const productRowsOf = (prefix: unknown[]) => ids.map((id) => [...prefix, id, ...agg.byProduct.get(id)!.f]);
@@ -379,45 +345,43 @@ export async function addDayAggregate(
   const categoryPayments = [...agg.byCategoryPayment.keys()].sort();
   const payments = [...agg.byPayment.keys()].sort();
 
-  await upsertAdd(trx, dialect, 'sales_daily', ['store_id', 'business_date', 'product_id'], withGross, [
+  await upsertAdd(trx, 'sales_daily', ['store_id', 'business_date', 'product_id'], withGross, [
     ...productRowsOf([storeId, businessDate]),
   ]);
-  await upsertAdd(trx, dialect, 'sales_monthly', ['store_id', 'month', 'product_id'], withGross, [
+  await upsertAdd(trx, 'sales_monthly', ['store_id', 'month', 'product_id'], withGross, [
     ...productRowsOf([storeId, month]),
   ]);
   const byCategory = (prefix: unknown[]) =>
     categories.map((c) => [...prefix, c, ...measuresOf(agg.byCategory.get(c)!.f)]);
   const byCategoryPayment = (prefix: unknown[]) =>
     categoryPayments.map((k) => [...prefix, ...k.split('\u0000'), ...measuresOf(agg.byCategoryPayment.get(k)!.f)]);
-  await upsertAdd(trx, dialect, 'sales_daily_category', ['store_id', 'business_date', 'category'], MEASURES, [
+  await upsertAdd(trx, 'sales_daily_category', ['store_id', 'business_date', 'category'], MEASURES, [
     ...byCategory([storeId, businessDate]),
   ]);
-  await upsertAdd(trx, dialect, 'sales_monthly_category', ['store_id', 'month', 'category'], MEASURES, [
+  await upsertAdd(trx, 'sales_monthly_category', ['store_id', 'month', 'category'], MEASURES, [
     ...byCategory([storeId, month]),
   ]);
   const cp = ['category', 'payment_method'];
-  await upsertAdd(trx, dialect, 'sales_daily_category_payment', ['store_id', 'business_date', ...cp], MEASURES, [
+  await upsertAdd(trx, 'sales_daily_category_payment', ['store_id', 'business_date', ...cp], MEASURES, [
     ...byCategoryPayment([storeId, businessDate]),
   ]);
-  await upsertAdd(trx, dialect, 'sales_monthly_category_payment', ['store_id', 'month', ...cp], MEASURES, [
+  await upsertAdd(trx, 'sales_monthly_category_payment', ['store_id', 'month', ...cp], MEASURES, [
     ...byCategoryPayment([storeId, month]),
   ]);
-  await upsertAdd(trx, dialect, 'sales_chain_daily', ['business_date', 'product_id'], withGross, [
+  await upsertAdd(trx, 'sales_chain_daily', ['business_date', 'product_id'], withGross, [
     ...productRowsOf([businessDate]),
   ]);
-  await upsertAdd(trx, dialect, 'sales_chain_monthly', ['month', 'product_id'], withGross, [...productRowsOf([month])]);
+  await upsertAdd(trx, 'sales_chain_monthly', ['month', 'product_id'], withGross, [...productRowsOf([month])]);
   const byPayment = (prefix: unknown[]) => payments.map((m) => [...prefix, m, ...measuresOf(agg.byPayment.get(m)!.f)]);
-  await upsertAdd(trx, dialect, 'sales_daily_payment', ['store_id', 'business_date', 'payment_method'], MEASURES, [
+  await upsertAdd(trx, 'sales_daily_payment', ['store_id', 'business_date', 'payment_method'], MEASURES, [
     ...byPayment([storeId, businessDate]),
   ]);
-  await upsertAdd(trx, dialect, 'sales_monthly_payment', ['store_id', 'month', 'payment_method'], MEASURES, [
+  await upsertAdd(trx, 'sales_monthly_payment', ['store_id', 'month', 'payment_method'], MEASURES, [
     ...byPayment([storeId, month]),
   ]);
   const all = measuresOf(agg.whole.f);
-  await upsertAdd(trx, dialect, 'sales_daily_store', ['store_id', 'business_date'], MEASURES, [
-    [storeId, businessDate, ...all],
-  ]);
-  await upsertAdd(trx, dialect, 'sales_monthly_store', ['store_id', 'month'], MEASURES, [[storeId, month, ...all]]);
+  await upsertAdd(trx, 'sales_daily_store', ['store_id', 'business_date'], MEASURES, [[storeId, businessDate, ...all]]);
+  await upsertAdd(trx, 'sales_monthly_store', ['store_id', 'month'], MEASURES, [[storeId, month, ...all]]);
   // the chain rows every store's writers share come last, so that they are held the shortest
   const chained: Record<ChainFamilyName, Map<string, number[]>> = {
     category: new Map(categories.map((c) => [c, measuresOf(agg.byCategory.get(c)!.f)])),
@@ -429,7 +393,6 @@ export async function addDayAggregate(
       const dim = t.keys.length > 1;
       await upsertAdd(
         trx,
-        dialect,
         t.table,
         t.keys,
         MEASURES,
