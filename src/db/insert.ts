@@ -64,7 +64,10 @@ export async function insertValues(
 ): Promise<void> {
   const dialect = dialectOf(trx);
   for (const part of chunks([...rows])) {
-    await trx.executeQuery(CompiledQuery.raw(statementText(dialect, table, columns, part.length, upsert), part.flat()));
+    // a plain loop: Array.prototype.flat was the slowest step of a checkout batch's inserts
+    const values: unknown[] = [];
+    for (const row of part) for (const v of row) values.push(v);
+    await trx.executeQuery(CompiledQuery.raw(statementText(dialect, table, columns, part.length, upsert), values));
   }
 }
 
