@@ -10,8 +10,7 @@
 // (the inbox keeps them; telling someone about what is over or already handled is noise).
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.ts';
-import { inTransaction } from '../db/tx.ts';
-import { isMysql } from '../restock/draft.ts';
+import { dialectOf, inTransaction } from '../db/tx.ts';
 import { EventQueue } from '../runtime/queue.ts';
 import { resolveArrivedFiles } from './missing-files.ts';
 import { RecipientResolver } from './recipients.ts';
@@ -53,7 +52,7 @@ export async function runDigest(ctx: AppContext, opts: { now?: Date } = {}): Pro
       .orderBy('raised_at')
       .orderBy('id')
       .limit(SCAN_LIMIT)
-      .$if(isMysql(trx), (q) => q.forUpdate())
+      .$if(dialectOf(trx) === 'mysql', (q) => q.forUpdate())
       .execute();
     const byStore = new Map<string, typeof pending>();
     for (const a of pending) {

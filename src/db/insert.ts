@@ -1,15 +1,11 @@
 // Multi-row inserts and upserts without the query builder: the statement text is made once per table, columns and
 // row count, and the values are bound as one flat list. On the checkout's and the ingest's hot paths Kysely's
 // parsing and compiling of a 500-row insert cost more than SQLite's own work on it (a tenth of a checkout's CPU).
-import { CompiledQuery, type Insertable, MysqlAdapter } from 'kysely';
+import { CompiledQuery, type Insertable } from 'kysely';
 import { chunks } from './chunks.ts';
 import type { Dialect } from './connect.ts';
 import type { DB } from './schema.ts';
-import type { Tx } from './tx.ts';
-
-export function dialectOf(db: Tx): Dialect {
-  return db.getExecutor().adapter instanceof MysqlAdapter ? 'mysql' : 'sqlite';
-}
+import { dialectOf, type Tx } from './tx.ts';
 
 /** What to do with a row whose key exists: add to some columns, overwrite others. */
 export interface Upsert {

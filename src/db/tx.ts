@@ -2,11 +2,16 @@
 // start, so two processes never both read then fail to upgrade (SQLITE_BUSY mid-transaction). MySQL: InnoDB may
 // pick the transaction as a deadlock victim (1213) or time out on a lock (1205); the whole unit is retried, so
 // no such error reaches a client.
-import { type Kysely, sql, type Transaction } from 'kysely';
-import type { Database } from './connect.ts';
+import { type Kysely, MysqlAdapter, sql, type Transaction } from 'kysely';
+import type { Database, Dialect } from './connect.ts';
 import type { DB } from './schema.ts';
 
 export type Tx = Kysely<DB> | Transaction<DB>;
+
+/** Which database a connection or transaction talks to. */
+export function dialectOf(db: Tx): Dialect {
+  return db.getExecutor().adapter instanceof MysqlAdapter ? 'mysql' : 'sqlite';
+}
 
 const RETRYABLE_MYSQL = new Set([1213, 1205]);
 

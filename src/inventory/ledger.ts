@@ -17,46 +17,42 @@ export interface Movement {
   actor?: string | null;
 }
 
-const CHUNK = 500;
-
 export async function applyMovements(trx: Tx, movements: Movement[], at = nowIso()): Promise<void> {
-  for (let i = 0; i < movements.length; i += CHUNK) {
-    const chunk = movements.slice(i, i + CHUNK).filter((m) => m.deltaMilli !== 0);
-    if (chunk.length === 0) continue;
-    await insertRows(
-      trx,
-      'stock_movements',
-      chunk.map((m) => ({
-        store_id: m.storeId,
-        product_id: m.productId,
-        kind: m.kind,
-        delta_milli: m.deltaMilli,
-        ref: m.ref,
-        reason: m.reason ?? null,
-        actor: m.actor ?? null,
-        created_at: at,
-      })),
-    );
-    // One balance row per store+product: sum the chunk first so a row appears once per statement.
-    const sums = new Map<string, { storeId: number; productId: number; delta: number }>();
-    for (const m of chunk) {
-      const k = `${m.storeId}:${m.productId}`;
-      const e = sums.get(k);
-      if (e) e.delta += m.deltaMilli;
-      else sums.set(k, { storeId: m.storeId, productId: m.productId, delta: m.deltaMilli });
-    }
-    await insertRows(
-      trx,
-      'stock_balances',
-      [...sums.values()].map((s) => ({
-        store_id: s.storeId,
-        product_id: s.productId,
-        on_hand_milli: s.delta,
-        updated_at: at,
-      })),
-      { conflict: ['store_id', 'product_id'], add: ['on_hand_milli'], replace: ['updated_at'] },
-    );
+  const moving = movements.filter((m) => m.deltaMilli !== 0);
+  if (moving.length === 0) return;
+  await insertRows(
+    trx,
+    'stock_movements',
+    moving.map((m) => ({
+      store_id: m.storeId,
+      product_id: m.productId,
+      kind: m.kind,
+      delta_milli: m.deltaMilli,
+      ref: m.ref,
+      reason: m.reason ?? null,
+      actor: m.actor ?? null,
+      created_at: at,
+    })),
+  );
+  // One balance row per store+product: sum first so that a row appears once in the upsert.
+  const sums = new Map<string, { storeId: number; productId: number; delta: number }>();
+  for (const m of moving) {
+    const k = `${m.storeId}:${m.productId}`;
+    const e = sums.get(k);
+    if (e) e.delta += m.deltaMilli;
+    else sums.set(k, { storeId: m.storeId, productId: m.productId, delta: m.deltaMilli });
   }
+  await insertRows(
+    trx,
+    'stock_balances',
+    [...sums.values()].map((s) => ({
+      store_id: s.storeId,
+      product_id: s.productId,
+      on_hand_milli: s.delta,
+      updated_at: at,
+    })),
+    { conflict: ['store_id', 'product_id'], add: ['on_hand_milli'], replace: ['updated_at'] },
+  );
 }
 
 export interface LedgerMismatch {

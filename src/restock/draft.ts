@@ -8,13 +8,12 @@
 // nothing more. On hand already includes what was received against the line, so it is the line's outstanding part
 // that is sized: the line becomes received + what is needed now, and only ever grows. The figures used are stored
 // on the line (`rationale`).
-
 import { createHash } from 'node:crypto';
-import { MysqlAdapter, sql } from 'kysely';
+import { sql } from 'kysely';
 import { auditMany } from '../db/audit.ts';
 import { chunks } from '../db/chunks.ts';
 import type { RestockOrdersTable } from '../db/schema.ts';
-import { isUniqueViolation, type Tx } from '../db/tx.ts';
+import { dialectOf, isUniqueViolation, type Tx } from '../db/tx.ts';
 import { addDays, todayIn } from '../domain/dates.ts';
 import {
   DEFAULT_RESTOCK_POLICY,
@@ -39,8 +38,6 @@ export const RESTOCK_STATUSES: readonly RestockStatus[] = [
 export const OPEN_STATUSES: readonly RestockStatus[] = ['draft', 'approved', 'issued', 'partially_received'];
 /** where products without a supplier are ordered: the manager buys them wherever they can */
 export const UNASSIGNED_SUPPLIER = '(no supplier)';
-
-export const isMysql = (trx: Tx) => trx.getExecutor().adapter instanceof MysqlAdapter;
 
 /** The open key of a store and supplier's open order (hashed when the supplier's name would not fit the column). */
 export function draftKey(storeId: number, supplier: string): string {
@@ -107,7 +104,7 @@ async function openOrders(trx: Tx, keys: string[]): Promise<Map<string, OpenOrde
       .selectFrom('restock_orders')
       .select(['id', 'open_key', 'status', 'revision', 'approved_revision', 'amended_at'])
       .where('open_key', 'in', part)
-      .$if(isMysql(trx), (q) => q.forUpdate())
+      .$if(dialectOf(trx) === 'mysql', (q) => q.forUpdate())
       .execute();
     for (const o of rows) {
       out.set(o.open_key!, {

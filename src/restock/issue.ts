@@ -14,10 +14,10 @@ import type { Config } from '../config.ts';
 import type { AppContext } from '../context.ts';
 import { toCsv } from '../csv/write.ts';
 import { audit } from '../db/audit.ts';
-import { inTransaction, nowIso, type Tx } from '../db/tx.ts';
+import { dialectOf, inTransaction, nowIso, type Tx } from '../db/tx.ts';
 import { conflict } from '../errors.ts';
 import { EventQueue } from '../runtime/queue.ts';
-import { isMysql, type RestockStatus } from './draft.ts';
+import type { RestockStatus } from './draft.ts';
 import { csvKeyOf, getOrder, markApproved, type RestockOrderView } from './orders.ts';
 
 /** what issuing needs: the HTTP server's context has it too */
@@ -208,7 +208,7 @@ async function issueState(trx: Tx, id: number, lock: boolean) {
     .selectFrom('restock_orders')
     .select(['status', 'revision', 'approved_revision', 'amended_at', 'store_id'])
     .where('id', '=', id)
-    .$if(lock && isMysql(trx), (q) => q.forUpdate())
+    .$if(lock && dialectOf(trx) === 'mysql', (q) => q.forUpdate())
     .executeTakeFirst();
 }
 

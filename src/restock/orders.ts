@@ -7,11 +7,11 @@
 import { evaluateStock } from '../alerts/low-stock.ts';
 import { audit } from '../db/audit.ts';
 import type { Database } from '../db/connect.ts';
-import { inTransaction, isUniqueViolation, nowIso, type Tx } from '../db/tx.ts';
+import { dialectOf, inTransaction, isUniqueViolation, nowIso, type Tx } from '../db/tx.ts';
 import { parseQuantity } from '../domain/basket.ts';
 import { conflict, invalid, notFound } from '../errors.ts';
 import { applyMovements, type Movement } from '../inventory/ledger.ts';
-import { isMysql, OPEN_STATUSES, type Rationale, type RestockStatus } from './draft.ts';
+import { OPEN_STATUSES, type Rationale, type RestockStatus } from './draft.ts';
 
 export { OPEN_STATUSES, RESTOCK_STATUSES, type RestockStatus } from './draft.ts';
 
@@ -220,7 +220,7 @@ async function lockOrder(trx: Tx, id: number, storeIds?: number[]) {
     .selectFrom('restock_orders')
     .selectAll()
     .where('id', '=', id)
-    .$if(isMysql(trx), (q) => q.forUpdate())
+    .$if(dialectOf(trx) === 'mysql', (q) => q.forUpdate())
     .executeTakeFirst();
   if (!o || (storeIds && !storeIds.includes(Number(o.store_id)))) throw notFound(`restock order ${id} does not exist`);
   return o;

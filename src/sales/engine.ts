@@ -4,11 +4,18 @@
 // every store is asked for and the answer is not by store. Each piece is one indexed query; the pieces are added up here.
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Dialect } from '../db/connect.ts';
-import { dialectOf } from '../db/insert.ts';
 import type { DB } from '../db/schema.ts';
+import { dialectOf } from '../db/tx.ts';
 import { decompose, type Period, periodDays, type Totals } from '../domain/period.ts';
 import { invalid } from '../errors.ts';
-import { CHAIN_FAMILIES, ITEMS_OF_LINE, TICKETS_OF_LINES } from './rollup.ts';
+import {
+  CHAIN_FAMILIES,
+  ITEMS_OF_LINE,
+  PRODUCT_CHAIN,
+  PRODUCT_FAMILY,
+  STORE_FAMILIES,
+  TICKETS_OF_LINES,
+} from './rollup.ts';
 
 /** What a query is restricted to; every field combines with the others. */
 export interface Scope {
@@ -38,19 +45,11 @@ export const MAX_LINE_SCAN_DAYS = 31;
 
 type FamilyName = 'store' | 'payment' | 'category' | 'category_payment' | 'product';
 
-const TABLES: Record<FamilyName, { day: string; month: string }> = {
-  store: { day: 'sales_daily_store', month: 'sales_monthly_store' },
-  payment: { day: 'sales_daily_payment', month: 'sales_monthly_payment' },
-  category: { day: 'sales_daily_category', month: 'sales_monthly_category' },
-  category_payment: { day: 'sales_daily_category_payment', month: 'sales_monthly_category_payment' },
-  product: { day: 'sales_daily', month: 'sales_monthly' },
-};
+const TABLES: Record<FamilyName, { day: string; month: string }> = { ...STORE_FAMILIES, product: PRODUCT_FAMILY };
 /** Chain-wide twins (every store summed); category × payment has none and is read per store. */
 const CHAIN_TABLES: Partial<Record<FamilyName, { day: string; month: string }>> = {
-  store: CHAIN_FAMILIES.store,
-  payment: CHAIN_FAMILIES.payment,
-  category: CHAIN_FAMILIES.category,
-  product: { day: 'sales_chain_daily', month: 'sales_chain_monthly' },
+  ...CHAIN_FAMILIES,
+  product: PRODUCT_CHAIN,
 };
 
 export type Source = { kind: 'rollup'; family: FamilyName; chain: boolean } | { kind: 'lines' };

@@ -50,6 +50,9 @@ export const STORE_FAMILIES = {
 
 export const PRODUCT_FAMILY = { day: 'sales_daily', month: 'sales_monthly', dims: [PRODUCT] } as const;
 
+/** Every store summed per day or month and product. */
+export const PRODUCT_CHAIN = { day: 'sales_chain_daily', month: 'sales_chain_monthly' } as const;
+
 /**
  * Every store summed, for three of the per-store families: what the chain-wide view of totals, series, payment
  * methods and categories reads (the product has its own chain tables; category × payment stays per store).
@@ -96,8 +99,8 @@ const DAY_TABLES = [PRODUCT_FAMILY.day, ...Object.values(STORE_FAMILIES).map((f)
 const DERIVED_TABLES = [
   PRODUCT_FAMILY.month,
   ...Object.values(STORE_FAMILIES).map((f) => f.month),
-  'sales_chain_daily',
-  'sales_chain_monthly',
+  PRODUCT_CHAIN.day,
+  PRODUCT_CHAIN.month,
   ...Object.values(CHAIN_FAMILIES).flatMap((f) => [f.day, f.month]),
 ] as const;
 
@@ -219,8 +222,8 @@ function applyProductDeltas(
     trx,
     [
       { table: 'sales_monthly', keys: ['store_id', 'month', 'product_id'], prefix: [storeId, month] },
-      { table: 'sales_chain_daily', keys: ['business_date', 'product_id'], prefix: [businessDate] },
-      { table: 'sales_chain_monthly', keys: ['month', 'product_id'], prefix: [month] },
+      { table: PRODUCT_CHAIN.day, keys: ['business_date', 'product_id'], prefix: [businessDate] },
+      { table: PRODUCT_CHAIN.month, keys: ['month', 'product_id'], prefix: [month] },
     ],
     [...MEASURES, ...GROSS],
     delta,
@@ -388,17 +391,9 @@ export async function addDayAggregate(
     payment: new Map(payments.map((m) => [m, measuresOf(agg.byPayment.get(m)!.f)])),
     store: new Map([['', all]]),
   };
+  // (added lines only grow them: applyDeltas deletes nothing here)
   for (const name of ['category', 'payment', 'store'] as const) {
-    for (const t of chainTargets(name, businessDate)) {
-      const dim = t.keys.length > 1;
-      await upsertAdd(
-        trx,
-        t.table,
-        t.keys,
-        MEASURES,
-        [...chained[name]].map(([k, f]) => [...t.prefix, ...(dim ? [k] : []), ...f]),
-      );
-    }
+    await applyDeltas(trx, chainTargets(name, businessDate), MEASURES, chained[name]);
   }
 }
 
