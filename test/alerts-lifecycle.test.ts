@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { handleSnapshotEvent } from '../src/alerts/handler.ts';
 import { registerAlertJobs } from '../src/alerts/jobs.ts';
+import { evaluateStock } from '../src/alerts/low-stock.ts';
 import { checkMissingFiles, dueDays } from '../src/alerts/missing-files.ts';
+import { inTransaction } from '../src/db/tx.ts';
 import { ledgerMismatches } from '../src/inventory/ledger.ts';
 import { Scheduler } from '../src/runtime/scheduler.ts';
 import { objectCreatedEvent } from '../src/storage/object-store.ts';
@@ -229,6 +231,42 @@ for (const dialect of backends()) {
       assert.equal(dead[0]!.store_id, null);
       assert.equal(dead[0]!.severity, 'critical');
       assert.match(dead[0]!.message, /no-such-topic/);
+    });
+
+    it('evaluating named products touches only their alerts, whether a few are named or a whole file of them', async () => {
+      const [s1, feijao, leite] = [c.store.S1!, c.product.FEIJAO!, c.product.LEITE!];
+      const setTo = async (productId: number, milli: number) =>
+        silentMove(t.app, s1, productId, milli - (await onHand(t.app, s1, productId)));
+      const evaluate = (ids: number[]) => inTransaction(t.app.ctx.database, (trx) => evaluateStock(trx, s1, ids));
+      // more names than are probed one by one: the store's open alerts are read by key range and filtered
+      const many = (id: number) => [id, ...Array.from({ length: 600 }, (_, i) => 50_000_000 + i)];
+      const openLow = async (productId: number) => open(await alertsOf(t.app, 'low_stock', s1, productId)).length;
+
+      // from a known start: both well stocked, nothing open (earlier tests left S1 as they left it)
+      await setTo(feijao, 100_000);
+      await setTo(leite, 100_000);
+      await evaluate([feijao, leite]);
+      assert.equal((await openLow(feijao)) + (await openLow(leite)), 0);
+
+      await setTo(feijao, 1_000);
+      await setTo(leite, 1_000);
+      const first = await evaluate([feijao, leite]);
+      assert.equal(first.raised.length, 2);
+      assert.equal(await openLow(feijao), 1);
+      assert.equal(await openLow(leite), 1);
+      assert.deepEqual(await evaluate(many(feijao)), { raised: [], resolved: 0 }, 'an open alert is not raised again');
+
+      await setTo(feijao, 100_000);
+      await setTo(leite, 100_000);
+      assert.equal((await evaluate(many(feijao))).resolved, 1);
+      assert.equal(await openLow(feijao), 0);
+      assert.equal(await openLow(leite), 1, 'not named: left open though its stock recovered');
+      assert.equal((await evaluate([leite])).resolved, 1);
+      assert.equal(await openLow(leite), 0);
+
+      await setTo(feijao, 2_000);
+      assert.equal((await evaluate(many(feijao))).raised.length, 1, 'a new drop, found through the long list');
+      assert.equal(await openLow(feijao), 1);
     });
   });
 }

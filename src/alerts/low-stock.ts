@@ -3,6 +3,7 @@
 // alert drafts (or extends) the restock order of the product's supplier in the same transaction, so an alert and
 // its order exist together or not at all.
 import { sql } from 'kysely';
+import { chunks } from '../db/chunks.ts';
 import type { Tx } from '../db/tx.ts';
 import { nowIso } from '../db/tx.ts';
 import { stockState } from '../domain/stock-policy.ts';
@@ -14,7 +15,14 @@ export interface Evaluation {
   resolved: number;
 }
 
-/** Evaluates the given products of a store (all of them when `productIds` is omitted). */
+/** above this many products, the store's balances are read whole and filtered here rather than probed one by one */
+const PROBE_LIMIT = 500;
+
+/**
+ * Evaluates the given products of a store (all of them when `productIds` is omitted). Only the balances stockState
+ * can call low or negative are read with their product, and only the open alerts of the evaluated products; an
+ * alert already open is neither read twice nor raised again. A sales file touches most of a store's products.
+ */
 export async function evaluateStock(
   trx: Tx,
   storeId: number,
@@ -22,6 +30,7 @@ export async function evaluateStock(
   opts: { now?: Date } = {},
 ): Promise<Evaluation> {
   if (productIds && productIds.length === 0) return { raised: [], resolved: 0 };
+  const evaluated = productIds ? new Set(productIds) : undefined;
   let q = trx
     .selectFrom('stock_balances as b')
     .innerJoin('products as p', 'p.id', 'b.product_id')
@@ -35,23 +44,71 @@ export async function evaluateStock(
       'p.name',
       's.code',
     ])
-    .where('b.store_id', '=', storeId);
-  if (productIds) q = q.where('b.product_id', 'in', productIds);
-  const rows = await q.execute();
+    .where('b.store_id', '=', storeId)
+    // only the rows stockState can call low or negative: below zero, or at or under the reorder point
+    .where((eb) =>
+      eb.or([
+        eb('b.on_hand_milli', '<', 0),
+        eb.and([
+          eb('b.reorder_point_milli', 'is not', null),
+          eb('b.on_hand_milli', '<=', eb.ref('b.reorder_point_milli')),
+        ]),
+      ]),
+    );
+  if (productIds && productIds.length <= PROBE_LIMIT) q = q.where('b.product_id', 'in', productIds);
+  const rows = (await q.execute()).filter((r) => !evaluated || evaluated.has(r.product_id));
   const raised: number[] = [];
   const now = nowIso();
-  const resolve: string[] = [];
-  // every alert the rows call for, raised together (those already open are left as they are)
+
+  // The store's open stock alerts: those of evaluated products that no row calls for any more are resolved, those
+  // still called for stay as they are (an open alert is not raised again).
+  const open = new Set<string>();
+  const resolve: number[] = [];
+  const called = new Set<string>();
+  for (const r of rows) {
+    if (stockState(r.on_hand_milli, r.reorder_point_milli) === 'negative')
+      called.add(stockAlertKey('negative_stock', storeId, r.product_id));
+    if (r.reorder_point_milli !== null && r.on_hand_milli <= r.reorder_point_milli) {
+      called.add(stockAlertKey('low_stock', storeId, r.product_id));
+    }
+  }
+  const take = (found: Array<{ id: number; open_key: string | null }>) => {
+    for (const a of found) {
+      const key = a.open_key!;
+      if (called.has(key)) open.add(key);
+      else if (!evaluated || evaluated.has(Number(key.slice(key.lastIndexOf(':') + 1)))) resolve.push(a.id);
+    }
+  };
+  if (productIds && productIds.length <= PROBE_LIMIT) {
+    // a few products (a checkout, a count): their own keys
+    const keys = productIds.flatMap((id) => [
+      stockAlertKey('low_stock', storeId, id),
+      stockAlertKey('negative_stock', storeId, id),
+    ]);
+    for (const part of chunks(keys)) {
+      take(await trx.selectFrom('alerts').select(['id', 'open_key']).where('open_key', 'in', part).execute());
+    }
+  } else {
+    // many (a sales file): the store's whole range of each kind, read in key order
+    for (const kind of ['low_stock', 'negative_stock'] as const) {
+      const prefix = stockAlertKey(kind, storeId, '');
+      take(
+        await trx
+          .selectFrom('alerts')
+          .select(['id', 'open_key'])
+          .where('open_key', '>=', prefix)
+          // ';' follows ':' in the binary order the keys are compared in
+          .where('open_key', '<', `${prefix.slice(0, -1)};`)
+          .execute(),
+      );
+    }
+  }
+
+  // the alerts the rows call for that are not open yet, raised together
   const wanted: Array<{ alert: NewAlert; productId: number; low: boolean }> = [];
   for (const r of rows) {
-    const state = stockState(r.on_hand_milli, r.reorder_point_milli);
-    const lowKey = `low_stock:${storeId}:${r.product_id}`;
-    const negKey = `negative_stock:${storeId}:${r.product_id}`;
-    if (state === 'ok') {
-      resolve.push(lowKey, negKey);
-      continue;
-    }
-    if (state === 'negative') {
+    const negative = stockAlertKey('negative_stock', storeId, r.product_id);
+    if (called.has(negative) && !open.has(negative)) {
       wanted.push({
         productId: r.product_id,
         low: false,
@@ -62,11 +119,12 @@ export async function evaluateStock(
           severity: 'warning',
           message: `${r.name} (${r.sku}) at store ${r.code} is below zero (${r.on_hand_milli / 1000}): a stock count is due`,
           details: { onHand: r.on_hand_milli / 1000 },
-          openKey: negKey,
+          openKey: negative,
         },
       });
-    } else resolve.push(negKey);
-    if (r.reorder_point_milli !== null && r.on_hand_milli <= r.reorder_point_milli) {
+    }
+    const low = stockAlertKey('low_stock', storeId, r.product_id);
+    if (called.has(low) && !open.has(low)) {
       wanted.push({
         productId: r.product_id,
         low: true,
@@ -75,13 +133,13 @@ export async function evaluateStock(
           storeId,
           productId: r.product_id,
           severity: 'warning',
-          message: `${r.name} (${r.sku}) at store ${r.code} is low: ${r.on_hand_milli / 1000} on hand, reorder point ${r.reorder_point_milli / 1000}`,
+          message: `${r.name} (${r.sku}) at store ${r.code} is low: ${r.on_hand_milli / 1000} on hand, reorder point ${r.reorder_point_milli! / 1000}`,
           details: {
             onHand: r.on_hand_milli / 1000,
-            reorderPoint: r.reorder_point_milli / 1000,
+            reorderPoint: r.reorder_point_milli! / 1000,
             targetLevel: r.target_level_milli === null ? null : r.target_level_milli / 1000,
           },
-          openKey: lowKey,
+          openKey: low,
         },
       });
     }
@@ -99,17 +157,20 @@ export async function evaluateStock(
     if (w.low) toDraft.push({ productId: w.productId, alertId: id });
   });
   await draftRestockMany(trx, storeId, toDraft, { now: opts.now });
-  let resolved = 0;
-  for (let i = 0; i < resolve.length; i += 500) {
-    const r = await trx
+  for (const part of chunks(resolve)) {
+    await trx
       .updateTable('alerts')
       .set({ status: 'resolved', resolved_at: now, open_key: null })
-      .where('open_key', 'in', resolve.slice(i, i + 500))
-      .executeTakeFirst();
-    resolved += Number(r.numUpdatedRows);
+      .where('id', 'in', part)
+      .where('status', '=', 'open')
+      .execute();
   }
-  return { raised, resolved };
+  return { raised, resolved: resolve.length };
 }
+
+/** The open key of a store and product's low- or negative-stock alert: one open alert per subject. */
+export const stockAlertKey = (kind: 'low_stock' | 'negative_stock', storeId: number, productId: number | '') =>
+  `${kind}:${storeId}:${productId}`;
 
 /** Products of a store that moved since a point, for evaluating only what changed. */
 export async function productsMovedSince(trx: Tx, storeId: number, sinceId: number): Promise<number[]> {
