@@ -1,6 +1,7 @@
 // Reading a sales object: a first pass hashes the bytes (ETag is not a content hash) and decides the encoding over
 // the whole file; a second pass decodes it for the parser. Both passes stream, so memory stays flat, and a gzip
-// member is inflated under a byte limit so that a small bomb cannot expand without bound.
+// member is inflated under a byte limit so that a small bomb cannot expand without bound. A small object (a store's
+// day is well under a megabyte) is kept from the first pass and parsed from memory: no second read of the bucket.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -14,10 +15,15 @@ export interface ObjectRef {
   versionId?: string;
 }
 
+/** objects up to this many bytes (inflated) are read once and kept for the parse */
+export const KEEP_BYTES = 8 * 1024 * 1024;
+
 export interface SourceFacts {
   checksum: string;
   bytes: number;
   encoding: TextEncoding;
+  /** the whole content, when it is at most KEEP_BYTES */
+  content?: Buffer[];
 }
 
 async function* limited(body: Readable, gzip: boolean, maxBytes: number): AsyncIterable<Buffer> {
@@ -58,10 +64,13 @@ export async function inspectSource(
   const hash = createHash('sha256');
   const detector = new EncodingDetector();
   let bytes = 0;
+  let content: Buffer[] | undefined = [];
   for await (const chunk of limited(body, gzip, maxBytes)) {
     hash.update(chunk);
     detector.push(chunk);
     bytes += chunk.length;
+    if (bytes > KEEP_BYTES) content = undefined;
+    else content?.push(chunk);
   }
   const verdict = detector.finish();
   if (verdict.binary) {
@@ -70,16 +79,23 @@ export async function inspectSource(
       `this is not a text CSV file (a NUL byte at offset ${verdict.nulOffset ?? '?'}): export it again as CSV`,
     );
   }
-  return { checksum: hash.digest('hex'), bytes, encoding: verdict.encoding };
+  return { checksum: hash.digest('hex'), bytes, encoding: verdict.encoding, ...(content ? { content } : {}) };
 }
 
+/** The object's text, from the content inspectSource kept or else read again from the bucket. */
 export async function openText(
   store: ObjectStore,
   ref: ObjectRef,
   gzip: boolean,
   maxBytes: number,
-  encoding: TextEncoding,
+  facts: SourceFacts,
 ): Promise<AsyncIterable<string>> {
+  const { encoding, content } = facts;
+  if (content) return decodeChunks(kept(content), encoding);
   const { body } = await store.get(ref.bucket, ref.key, ref.versionId ? { versionId: ref.versionId } : {});
   return decodeChunks(limited(body, gzip, maxBytes), encoding);
+}
+
+async function* kept(content: Buffer[]): AsyncIterable<Buffer> {
+  yield* content;
 }
