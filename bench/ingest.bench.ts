@@ -1,7 +1,9 @@
 // The ingest benchmark: one generated sales file through the whole pipeline on SQLite and on MariaDB, beside each
 // database's own bulk loader and a naive row-at-a-time insert, measured in the same run on the same file and an
 // equivalent table. Prints a markdown table of rows/s, the ratio to the bulk loader, and peak RSS.
-//   node --import tsx bench/ingest.bench.ts [--rows 1000000] [--big]     (--big adds a ~1 GB file, RSS only)
+//   node --import tsx bench/ingest.bench.ts [--rows 1000000] [--rounds 3] [--big]   (--big adds a ~1 GB file)
+// The bulk loader and the pipeline run in alternation, --rounds times each on a fresh database: the table gives the
+// median of each and the median of the rounds' ratios, so that one noisy moment of a shared machine does not decide.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +17,7 @@ import { importTableDdl } from './ingest-tables.ts';
 const args = process.argv.slice(2);
 const ROWS = Number(args[args.indexOf('--rows') + 1] || 0) || 1_000_000;
 const BIG = args.includes('--big');
+const ROUNDS = Number(args[args.indexOf('--rounds') + 1] || 0) || 3;
 const MYSQL = process.env.SHOPFLOW_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 const NAIVE_ROWS = 20_000;
 
@@ -100,6 +103,40 @@ function loaded(m: Measure): Measure {
   return m;
 }
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+interface Rounds {
+  baseRate: number;
+  rate: number;
+  /** the median of the rounds' own ratios */
+  ratio: number;
+  /** each round's ratio, for the table */
+  ratios: string;
+  baseRssMb: number;
+  maxRssMb: number;
+}
+
+function summarize(pairs: Array<[Measure, Measure]>): Rounds {
+  const ratios = pairs.map(([b, p]) => rate(p) / rate(b));
+  return {
+    baseRate: median(pairs.map(([b]) => rate(b))),
+    rate: median(pairs.map(([, p]) => rate(p))),
+    ratio: median(ratios),
+    ratios: ratios.map((r) => r.toFixed(2)).join(', '),
+    baseRssMb: Math.max(...pairs.map(([b]) => b.maxRssMb)),
+    maxRssMb: Math.max(...pairs.map(([, p]) => p.maxRssMb)),
+  };
+}
+
+/** The reference and the pipeline, one after the other, ROUNDS times. */
+async function alternate(
+  base: (round: number) => Promise<Measure>,
+  pipeline: (round: number) => Promise<Measure>,
+): Promise<Rounds> {
+  const pairs: Array<[Measure, Measure]> = [];
+  for (let round = 0; round < ROUNDS; round++) pairs.push([await base(round), await pipeline(round)]);
+  return summarize(pairs);
+}
 
 export async function run(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'shopflow-ingest-bench-'));
@@ -126,20 +163,33 @@ export async function run(): Promise<string> {
     ];
 
     // SQLite: sqlite3 .import into the equivalent table is the physical reference.
-    const importDb = join(dir, 'import.db');
-    execFileSync('sqlite3', [
-      importDb,
-      'pragma journal_mode=wal;',
-      'pragma synchronous=normal;',
-      ...importTableDdl('sqlite').map((d) => `${d};`),
-    ]);
-    const t0 = process.hrtime.bigint();
-    execFileSync('sqlite3', [importDb, '.mode csv', `.import --skip 1 ${file} sales_import`]);
-    const sqliteImport = { seconds: Number(process.hrtime.bigint() - t0) / 1e9, rows: ROWS, maxRssMb: Number.NaN };
+    const sqliteImportOnce = (round: number): Measure => {
+      const importDb = join(dir, `import-${round}.db`);
+      execFileSync('sqlite3', [
+        importDb,
+        'pragma journal_mode=wal;',
+        'pragma synchronous=normal;',
+        ...importTableDdl('sqlite').map((d) => `${d};`),
+      ]);
+      const t0 = process.hrtime.bigint();
+      execFileSync('sqlite3', [importDb, '.mode csv', `.import --skip 1 ${file} sales_import`]);
+      const m = { seconds: Number(process.hrtime.bigint() - t0) / 1e9, rows: ROWS, maxRssMb: Number.NaN };
+      rmSync(importDb, { force: true });
+      return m;
+    };
+    const sqliteRounds = await alternate(
+      async (round) => sqliteImportOnce(round),
+      async (round) => {
+        const db = join(dir, `pipeline-${round}.db`);
+        const m = loaded(child('pipeline', file, `sqlite:${db}`, env));
+        // the last round's database takes the small files below
+        if (round < ROUNDS - 1) for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
+        return m;
+      },
+    );
     const naiveDb = join(dir, 'naive.db');
     execFileSync('sqlite3', [naiveDb, 'pragma journal_mode=wal;', ...importTableDdl('sqlite').map((d) => `${d};`)]);
     const sqliteNaive = child('naive-sqlite', file, `sqlite:${naiveDb}`, {}, NAIVE_ROWS);
-    const sqlitePipe = loaded(child('pipeline', file, `sqlite:${join(dir, 'pipeline.db')}`, env));
     const sqliteTsx = loaded(child('pipeline', file, `sqlite:${join(dir, 'pipeline-tsx.db')}`, env, undefined, true));
     // one 5,000-row file per business day, each written for its own day, loaded by one process one after another
     const smallDates = ['2026-03-03', '2026-03-04', '2026-03-05', '2026-03-06', '2026-03-07', '2026-03-08'];
@@ -150,14 +200,16 @@ export async function run(): Promise<string> {
       smallFiles.push(f);
     }
     const smallEnv = { ...env, BENCH_DATES: smallDates.join(','), BENCH_STOCK: '1' };
-    const sqliteSmall = loaded(child('pipeline', smallFiles.join(','), `sqlite:${join(dir, 'pipeline.db')}`, smallEnv));
-    const base = rate(sqliteImport);
+    const sqliteSmall = loaded(
+      child('pipeline', smallFiles.join(','), `sqlite:${join(dir, `pipeline-${ROUNDS - 1}.db`)}`, smallEnv),
+    );
+    const base = sqliteRounds.baseRate;
     out.push(`| SQLite | \`sqlite3 .import\` (1 unique index) | ${fmt(base)} | 1.00 | — |`);
     out.push(
-      `| SQLite | shopflow pipeline (validate, transform, load, stock, roll-up) | ${fmt(rate(sqlitePipe))} | ${(rate(sqlitePipe) / base).toFixed(2)} | ${sqlitePipe.maxRssMb} MB |`,
+      `| SQLite | shopflow pipeline (validate, transform, load, stock, roll-up) | ${fmt(sqliteRounds.rate)} | ${sqliteRounds.ratio.toFixed(2)} (${sqliteRounds.ratios}) | ${sqliteRounds.maxRssMb} MB |`,
     );
     out.push(
-      `| SQLite | the same, run through tsx as \`npm start\` runs it | ${fmt(rate(sqliteTsx))} | ${(rate(sqliteTsx) / base).toFixed(2)} | ${sqliteTsx.maxRssMb} MB |`,
+      `| SQLite | the same, run through tsx as \`npm start\` runs it (once) | ${fmt(rate(sqliteTsx))} | ${(rate(sqliteTsx) / base).toFixed(2)} | ${sqliteTsx.maxRssMb} MB |`,
     );
     out.push(
       `| SQLite | naive INSERT per row, autocommit (first ${fmt(NAIVE_ROWS)} rows) | ${fmt(rate(sqliteNaive))} | ${(rate(sqliteNaive) / base).toFixed(3)} | ${sqliteNaive.maxRssMb} MB |`,
@@ -165,24 +217,38 @@ export async function run(): Promise<string> {
 
     // MariaDB: LOAD DATA LOCAL INFILE is the reference.
     const suffix = `${process.pid}`;
-    const loadUrl = await mysqlDb(`bench_load_${suffix}`, true);
-    const load = child('load-data', file, loadUrl);
+    const myRounds = await alternate(
+      async (round) => {
+        const url = await mysqlDb(`bench_load_${suffix}_${round}`, true);
+        const m = child('load-data', file, url);
+        await dropMysql(`bench_load_${suffix}_${round}`);
+        return m;
+      },
+      async (round) => {
+        const url = await mysqlDb(`bench_pipe_${suffix}_${round}`, false);
+        const m = loaded(child('pipeline', file, url, env));
+        // the last round's database takes the small files below
+        if (round < ROUNDS - 1) await dropMysql(`bench_pipe_${suffix}_${round}`);
+        return m;
+      },
+    );
     const naiveUrl = await mysqlDb(`bench_naive_${suffix}`, true);
     const myNaive = child('naive-mysql', file, naiveUrl, {}, NAIVE_ROWS);
-    const pipeUrl = await mysqlDb(`bench_pipe_${suffix}`, false);
-    const myPipe = loaded(child('pipeline', file, pipeUrl, env));
+    const pipeUrl = `${MYSQL.replace(/\/$/, '')}/bench_pipe_${suffix}_${ROUNDS - 1}`;
     const mySmall = loaded(child('pipeline', smallFiles.join(','), pipeUrl, smallEnv));
-    for (const n of ['load', 'naive', 'pipe']) await dropMysql(`bench_${n}_${suffix}`);
-    const mbase = rate(load);
-    out.push(`| MariaDB | \`LOAD DATA LOCAL INFILE\` (1 unique index) | ${fmt(mbase)} | 1.00 | ${load.maxRssMb} MB |`);
+    await dropMysql(`bench_naive_${suffix}`);
+    await dropMysql(`bench_pipe_${suffix}_${ROUNDS - 1}`);
+    const mbase = myRounds.baseRate;
     out.push(
-      `| MariaDB | shopflow pipeline | ${fmt(rate(myPipe))} | ${(rate(myPipe) / mbase).toFixed(2)} | ${myPipe.maxRssMb} MB |`,
+      `| MariaDB | \`LOAD DATA LOCAL INFILE\` (1 unique index) | ${fmt(mbase)} | 1.00 | ${myRounds.baseRssMb} MB |`,
+    );
+    out.push(
+      `| MariaDB | shopflow pipeline | ${fmt(myRounds.rate)} | ${myRounds.ratio.toFixed(2)} (${myRounds.ratios}) | ${myRounds.maxRssMb} MB |`,
     );
     out.push(
       `| MariaDB | naive INSERT per row, autocommit (first ${fmt(NAIVE_ROWS)} rows) | ${fmt(rate(myNaive))} | ${(rate(myNaive) / mbase).toFixed(3)} | ${myNaive.maxRssMb} MB |`,
     );
 
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const ms = (x: number) => `${(x * 1000).toFixed(0)} ms`;
     const small = (m: Measure) => `${ms(median(m.each!.slice(1)))} (the first, cold: ${ms(m.each![0]!)})`;
     out.push('');
