@@ -43,6 +43,8 @@ export class DayAggregate {
   readonly byCategory = new Map<string, Group>();
   /** keyed `category \u0000 payment` */
   readonly byCategoryPayment = new Map<string, Group>();
+  /** the same groups by category, then payment: found per line without building the joined key */
+  private readonly categoryPayment = new Map<string, Map<string, Group>>();
   readonly whole: Group = { f: [0, 0, 0, 0, 0, 0, 0], lastRun: -1 };
   /** how many times the receipt changed along the stream (the first receipt counts) */
   receiptRuns = 0;
@@ -60,8 +62,19 @@ export class DayAggregate {
     bump(group(this.byProduct, line.productId), line, item, run);
     bump(group(this.byPayment, payment), line, item, run);
     bump(group(this.byCategory, category), line, item, run);
-    bump(group(this.byCategoryPayment, `${category}\u0000${payment}`), line, item, run);
+    bump(this.categoryPaymentGroup(category, payment), line, item, run);
     bump(this.whole, line, item, run);
+  }
+
+  private categoryPaymentGroup(category: string, payment: string): Group {
+    let byPayment = this.categoryPayment.get(category);
+    if (!byPayment) this.categoryPayment.set(category, (byPayment = new Map()));
+    let g = byPayment.get(payment);
+    if (!g) {
+      g = group(this.byCategoryPayment, `${category}\u0000${payment}`);
+      byPayment.set(payment, g);
+    }
+    return g;
   }
 
   get lineCount(): number {
