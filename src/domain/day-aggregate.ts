@@ -68,7 +68,10 @@ export class DayAggregate {
 
   private categoryPaymentGroup(category: string, payment: string): Group {
     let byPayment = this.categoryPayment.get(category);
-    if (!byPayment) this.categoryPayment.set(category, (byPayment = new Map()));
+    if (!byPayment) {
+      byPayment = new Map();
+      this.categoryPayment.set(category, byPayment);
+    }
     let g = byPayment.get(payment);
     if (!g) {
       g = group(this.byCategoryPayment, `${category}\u0000${payment}`);

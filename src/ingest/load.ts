@@ -473,7 +473,10 @@ function sqliteLineSink(
   const statements = new Map<number, { run(values: unknown[]): unknown }>();
   const statement = (n: number) => {
     let st = statements.get(n);
-    if (!st) statements.set(n, (st = sqlite.prepare(text(n))));
+    if (!st) {
+      st = sqlite.prepare(text(n));
+      statements.set(n, st);
+    }
     return st;
   };
   const width = PER_LINE_COLUMNS.length;
