@@ -1,5 +1,5 @@
 // The HTTP server shell: logging with request ids, security headers, problem+json errors, OpenAPI, health and
-// metrics. Features plug in as route plugins; this file knows none of them.
+// metrics, and the employees' page (src/web). Features plug in as route plugins; this file knows none of them.
 //
 // Adding a feature's routes:
 //   1. Write src/server/routes/<feature>.ts exporting a FastifyPluginAsync. It is mounted under /api/v1, so the
@@ -49,6 +49,7 @@ import { registerOpenApi } from './openapi.ts';
 import { registerProblemHandlers } from './problem.ts';
 import { healthRoutes } from './routes/health.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
+import { registerWeb } from './web.ts';
 
 export interface ServerContext {
   config: Config;
@@ -147,6 +148,7 @@ export async function buildServer(ctx: ServerContext, opts: BuildServerOptions =
   registerProblemHandlers(app);
   await registerOpenApi(app);
   await app.register(healthRoutes);
+  await registerWeb(app);
   // before the feature routes: its onRoute hook records them and its request hooks must cover them all
   registerAuth(app, { apiPrefix: API_PREFIX });
   for (const routes of opts.routes ?? []) await app.register(routes, { prefix: API_PREFIX });

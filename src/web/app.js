@@ -1,0 +1,301 @@
+// The employees' page: log in, send a store-day's sales file and follow its ingest, look at a period's sales and
+// download them as CSV. A plain ES module without a build step; it only talks to the JSON API under /api/v1 with the
+// session cookie, echoing the session's CSRF token on every state-changing request. Everything that comes from a
+// file or the database is put on the page as text, never as markup.
+const API = '/api/v1';
+const FINAL = ['loaded', 'replaced', 'duplicate', 'failed', 'superseded'];
+const POLL_MS = 700;
+
+const money = new Intl.NumberFormat('pt-BR', { style: 'currency', currency: 'BRL' });
+const decimal = new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 3 });
+const signedPercent = new Intl.NumberFormat('pt-BR', {
+  style: 'percent',
+  maximumFractionDigits: 1,
+  signDisplay: 'exceptZero',
+});
+
+/** @type {string} */
+let csrf = '';
+
+const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+/** An element with attributes and children (strings become text nodes). */
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+  node.append(...children.map((c) => (typeof c === 'string' ? document.createTextNode(c) : c)));
+  return node;
+}
+
+class ApiError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/** What a problem+json answer says, with the fields it names. */
+function problemText(body, status) {
+  if (body && typeof body === 'object') {
+    const fields = (body.errors ?? []).map((e) => `${e.where}: ${e.problem}`).join('; ');
+    return `${body.detail ?? body.title ?? `error ${status}`}${fields ? ` (${fields})` : ''}`;
+  }
+  return `error ${status}${body ? `: ${body}` : ''}`;
+}
+
+async function api(path, init = {}) {
+  const headers = { accept: 'application/json', ...(init.headers ?? {}) };
+  if (init.method && init.method !== 'GET') headers['x-csrf-token'] = csrf;
+  const res = await fetch(`${API}${path}`, { credentials: 'same-origin', ...init, headers });
+  const isJson = (res.headers.get('content-type') ?? '').includes('json');
+  const body = isJson ? await res.json() : await res.text();
+  if (!res.ok) throw new ApiError(problemText(body, res.status), res.status);
+  return body;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The calendar day of a date in this browser's time zone, YYYY-MM-DD. */
+function isoDay(d) {
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+function daysBefore(days) {
+  const d = new Date();
+  d.setDate(d.getDate() - days);
+  return isoDay(d);
+}
+
+function show(section) {
+  byId('login').hidden = section !== 'login';
+  byId('work').hidden = section !== 'work';
+  byId('who').hidden = section !== 'work';
+}
+
+async function start() {
+  byId('login-form').addEventListener('submit', logIn);
+  byId('logout').addEventListener('click', logOut);
+  byId('upload-form').addEventListener('submit', upload);
+  byId('sales-form').addEventListener('submit', showSales);
+  try {
+    await enter(await api('/auth/me'));
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) show('login');
+    else fatal(e);
+  }
+}
+
+function fatal(e) {
+  const p = byId('fatal');
+  p.textContent = e instanceof Error ? e.message : String(e);
+  p.hidden = false;
+}
+
+async function logIn(event) {
+  event.preventDefault();
+  const form = /** @type {HTMLFormElement} */ (event.target);
+  const error = byId('login-error');
+  error.textContent = '';
+  try {
+    const answer = await api('/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: form.username.value, password: form.password.value }),
+    });
+    form.password.value = '';
+    await enter({ ...answer.user, csrfToken: answer.csrfToken });
+  } catch (e) {
+    error.textContent = e.message;
+  }
+}
+
+async function logOut() {
+  try {
+    await api('/auth/logout', { method: 'POST' });
+  } finally {
+    csrf = '';
+    show('login');
+  }
+}
+
+async function enter(me) {
+  if (me.kind !== 'user') throw new Error('this page is for people; machines use the API with their token');
+  csrf = me.csrfToken ?? '';
+  byId('who-name').textContent = `${me.displayName || me.username} (${me.role})`;
+  // the stores this person may see, with their names: the by-store totals list every one of them
+  const today = isoDay(new Date());
+  const stores = (await api(`/sales/totals?by=store&from=${today}&to=${today}`)).rows;
+  const options = () => stores.map((s) => el('option', { value: s.key }, `${s.key} — ${s.name}`));
+  byId('upload-store').replaceChildren(...options());
+  byId('sales-store').replaceChildren(el('option', { value: '' }, 'All my stores'), ...options());
+  const upload = /** @type {HTMLFormElement} */ (byId('upload-form'));
+  upload.date.value = daysBefore(1);
+  const sales = /** @type {HTMLFormElement} */ (byId('sales-form'));
+  sales.from.value = daysBefore(7);
+  sales.to.value = daysBefore(1);
+  show('work');
+}
+
+async function upload(event) {
+  event.preventDefault();
+  const form = /** @type {HTMLFormElement} */ (event.target);
+  const file = form.file.files[0];
+  const out = byId('upload-result');
+  if (!file) return;
+  out.replaceChildren(el('p', {}, `Sending ${file.name}…`));
+  const gzip = file.name.toLowerCase().endsWith('.gz');
+  const store = encodeURIComponent(form.store.value);
+  try {
+    const sent = await api(`/stores/${store}/sales-files/${form.date.value}?name=${encodeURIComponent(file.name)}`, {
+      method: 'PUT',
+      headers: { 'content-type': gzip ? 'application/gzip' : 'text/csv' },
+      body: file,
+    });
+    out.replaceChildren(el('p', {}, `Received as file ${sent.fileId}; loading…`));
+    let result = await api(`/files/${sent.fileId}`);
+    while (!FINAL.includes(result.status)) {
+      await sleep(POLL_MS);
+      result = await api(`/files/${sent.fileId}`);
+    }
+    out.replaceChildren(...fileReport(result));
+  } catch (e) {
+    out.replaceChildren(el('p', { class: 'error', role: 'alert' }, e.message));
+  }
+}
+
+function fileReport(f) {
+  const parts = [
+    el(
+      'p',
+      {},
+      'File ',
+      String(f.id),
+      ': ',
+      el('span', { class: `status ${f.status}`, id: 'file-status' }, f.status),
+      ` — ${f.rowsTotal} lines, ${f.rowsLoaded} loaded, ${f.rowsRejected} rejected`,
+    ),
+  ];
+  if (f.reason) parts.push(el('p', { class: f.status === 'failed' ? 'error' : '' }, f.reason));
+  if (f.warnings) parts.push(el('p', {}, f.warnings));
+  if (f.rejections?.length) {
+    parts.push(
+      el(
+        'table',
+        { id: 'rejections' },
+        el('thead', {}, el('tr', {}, ...['Line', 'Column', 'Value', 'Why'].map((h) => el('th', {}, h)))),
+        el(
+          'tbody',
+          {},
+          ...f.rejections.map((r) =>
+            el(
+              'tr',
+              {},
+              el('td', { class: 'num' }, String(r.line)),
+              el('td', {}, r.column),
+              el('td', {}, r.value),
+              el('td', {}, r.reason),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+  return parts;
+}
+
+async function showSales(event) {
+  event.preventDefault();
+  const form = /** @type {HTMLFormElement} */ (event.target);
+  const out = byId('sales-result');
+  const query = new URLSearchParams({ from: form.from.value, to: form.to.value });
+  if (form.store.value) query.set('store', form.store.value);
+  try {
+    const [kpis, best] = await Promise.all([api(`/sales/kpis?${query}`), api(`/sales/best-sellers?${query}&limit=10`)]);
+    const c = kpis.current;
+    const card = (id, label, value, change) =>
+      el(
+        'div',
+        { class: 'card', id },
+        el('div', { class: 'label' }, label),
+        el('div', { class: 'value' }, value),
+        el(
+          'div',
+          { class: 'change' },
+          change === null || change === undefined
+            ? 'no earlier figure'
+            : `${signedPercent.format(change)} on the previous ${days(kpis.period)} days`,
+        ),
+      );
+    out.replaceChildren(
+      el(
+        'div',
+        { class: 'cards' },
+        card('kpi-revenue', 'Revenue', money.format(c.revenueCents / 100), kpis.change.revenue),
+        card('kpi-tickets', 'Tickets', decimal.format(c.tickets), kpis.change.tickets),
+        card(
+          'kpi-average',
+          'Average ticket',
+          c.averageTicketCents === null ? '—' : money.format(c.averageTicketCents / 100),
+          kpis.change.averageTicket,
+        ),
+        card(
+          'kpi-items',
+          'Items per ticket',
+          c.itemsPerTicket === null ? '—' : decimal.format(c.itemsPerTicket),
+          kpis.change.itemsPerTicket,
+        ),
+      ),
+      el('h3', {}, 'Best sellers'),
+      best.rows.length === 0
+        ? el('p', {}, 'No sales in this period.')
+        : el(
+            'table',
+            { id: 'best-sellers' },
+            el(
+              'thead',
+              {},
+              el(
+                'tr',
+                {},
+                el('th', { class: 'num' }, '#'),
+                el('th', {}, 'SKU'),
+                el('th', {}, 'Product'),
+                el('th', { class: 'num' }, 'Quantity'),
+                el('th', { class: 'num' }, 'Revenue'),
+              ),
+            ),
+            el(
+              'tbody',
+              {},
+              ...best.rows.map((r) =>
+                el(
+                  'tr',
+                  {},
+                  el('td', { class: 'num' }, String(r.rank)),
+                  el('td', {}, r.sku),
+                  el('td', {}, r.name),
+                  el('td', { class: 'num' }, decimal.format(r.quantityMilli / 1000)),
+                  el('td', { class: 'num' }, money.format(r.revenueCents / 100)),
+                ),
+              ),
+            ),
+          ),
+      el(
+        'p',
+        { class: 'downloads' },
+        el('a', { href: `${API}/sales/series?${query}&grain=day&format=csv` }, 'Day by day (CSV)'),
+        el('a', { href: `${API}/sales/best-sellers?${query}&limit=100&format=csv` }, 'Best sellers (CSV)'),
+        el('a', { href: `${API}/sales/totals?${query}&by=category&format=csv` }, 'By category (CSV)'),
+      ),
+    );
+  } catch (e) {
+    out.replaceChildren(el('p', { class: 'error', role: 'alert' }, e.message));
+  }
+}
+
+/** Days in a period, both ends included. */
+function days(period) {
+  return Math.round((Date.parse(period.to) - Date.parse(period.from)) / 86_400_000) + 1;
+}
+
+start();

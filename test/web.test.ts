@@ -1,0 +1,160 @@
+// The employees' page in a real browser (Debian's chromium through playwright-core) against the whole server on a
+// loopback port: a wrong password is refused on the page, a manager logs in, sends a day's sales file with one bad
+// line and sees it loaded with that line's rejection (shown as text, not markup), then sees the day's revenue and
+// best seller as computed here from the rows, and logs out. The page only uses the API, whose every route is
+// tested on both databases elsewhere: one backend is enough here.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { type DemoMasterData, generateMasterData, iterateLargeDay } from '../src/demo/generate.ts';
+import { productsCsv, storesCsv } from '../src/demo/write.ts';
+import { importProducts, importStores } from '../src/masterdata/import.ts';
+import { createUser } from '../src/users/users.ts';
+import { startTestServer, type TestServer } from './support/server.ts';
+
+const CHROMIUM = process.env.SHOPFLOW_CHROMIUM ?? '/usr/bin/chromium';
+const HEADER =
+  'store_code,business_date,receipt_id,line_no,sold_at,sku,ean,description,quantity,unit_price,discount,total,payment_method';
+const brl = new Intl.NumberFormat('pt-BR', { style: 'currency', currency: 'BRL' });
+// the browser and Node may space the currency differently (a no-break space or a plain one)
+const spaced = (s: string) => s.replace(/\s/g, ' ');
+
+const field = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+const decimal = (n: number, scale: number) => `${n < 0 ? '-' : ''}${(Math.abs(n) / 10 ** scale).toFixed(scale)}`;
+
+describe('the employees page in a browser', () => {
+  let t: TestServer;
+  let master: DemoMasterData;
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+  const password = 'a long enough password 1';
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: apt-get install chromium (bash .ci/run does)`);
+    t = await startTestServer('sqlite');
+    // as `shopflow serve` does: the worker takes the upload's event on its own while the page polls
+    t.app.runtime!.start();
+    master = generateMasterData({ stores: 2, products: 40, days: 1, seed: 9, selfServiceShare: 0 });
+    assert.equal((await importStores(t.app.ctx.database, storesCsv(master))).rejected.length, 0);
+    assert.equal((await importProducts(t.app.ctx.database, productsCsv(master))).rejected.length, 0);
+    await createUser(t.app.ctx.database, { username: 'gerente', password, role: 'manager', stores: ['S001'] }, 'test', {
+      hashCost: 'insecure-test-only',
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    page = await browser.newPage();
+    // a script the CSP blocked, or any error the page threw, fails the test at the end
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('refuses a wrong password on the page, then logs in', async () => {
+    await page.goto(`${t.baseUrl}/`);
+    await page.locator('#login-form').waitFor();
+    assert.equal(await page.locator('#work').isVisible(), false);
+    await page.fill('#login-form input[name=username]', 'gerente');
+    await page.fill('#login-form input[name=password]', 'not the password');
+    await page.click('#login-form button[type=submit]');
+    await page.locator('#login-error', { hasText: 'wrong username or password' }).waitFor();
+
+    await page.fill('#login-form input[name=password]', password);
+    await page.click('#login-form button[type=submit]');
+    await page.locator('#work').waitFor();
+    assert.match((await page.textContent('#who-name')) ?? '', /gerente \(manager\)/);
+    // a manager of S001 is offered S001 only
+    assert.deepEqual(
+      await page.locator('#upload-store option').evaluateAll((os) => os.map((o) => o.getAttribute('value'))),
+      ['S001'],
+    );
+  });
+
+  it("sends a day's file, follows its ingest and shows the rejected line as text", async () => {
+    const date = '2026-02-03';
+    const rows = [...iterateLargeDay({ rows: 120, seed: 5, storeCode: 'S001', date, products: master.products })];
+    const bad = 2; // the third data row, on line 4 of the file
+    const lines = rows.map((r, i) =>
+      [
+        r.store_code,
+        r.business_date,
+        r.receipt_id,
+        String(r.line_no),
+        r.sold_at,
+        r.sku,
+        r.ean,
+        r.description,
+        i === bad ? '<b>2</b>' : decimal(r.quantity_milli, 3),
+        decimal(r.unit_price_cents, 2),
+        decimal(r.discount_cents, 2),
+        decimal(r.total_cents, 2),
+        r.payment_method,
+      ]
+        .map(field)
+        .join(','),
+    );
+    const body = Buffer.from(`${HEADER}\n${lines.join('\n')}\n`);
+
+    await page.fill('#upload-form input[name=date]', date);
+    await page.setInputFiles('#upload-form input[name=file]', {
+      name: 'vendas.csv',
+      mimeType: 'text/csv',
+      buffer: body,
+    });
+    await page.click('#upload-form button[type=submit]');
+    await page.locator('#file-status', { hasText: 'loaded' }).waitFor({ timeout: 30_000 });
+    assert.match(
+      (await page.textContent('#upload-result')) ?? '',
+      new RegExp(`${rows.length} lines, ${rows.length - 1} loaded, 1 rejected`),
+    );
+    const cells = await page.locator('#rejections tbody tr').first().locator('td').allTextContents();
+    assert.equal(cells[0], String(bad + 2));
+    assert.equal(cells[1], 'quantity');
+    assert.equal(cells[2], '<b>2</b>', 'the value is shown as the file wrote it');
+    assert.equal(await page.locator('#rejections b').count(), 0, 'and never as markup');
+    assert.equal(await page.locator('#rejections tbody tr').count(), 1);
+
+    // the day's figures on the page are those of the loaded rows
+    const loaded = rows.filter((_, i) => i !== bad);
+    const revenue = loaded.reduce((a, r) => a + r.total_cents, 0);
+    const byProduct = new Map<string, number>();
+    for (const r of loaded) byProduct.set(r.sku, (byProduct.get(r.sku) ?? 0) + r.total_cents);
+    const top = Math.max(...byProduct.values());
+
+    await page.selectOption('#sales-store', 'S001');
+    await page.fill('#sales-form input[name=from]', date);
+    await page.fill('#sales-form input[name=to]', date);
+    await page.click('#sales-form button[type=submit]');
+    await page.locator('#kpi-revenue').waitFor();
+    assert.equal(spaced((await page.textContent('#kpi-revenue .value')) ?? ''), spaced(brl.format(revenue / 100)));
+    assert.equal(
+      (await page.textContent('#kpi-tickets .value'))?.trim(),
+      String(new Set(loaded.map((r) => r.receipt_id)).size),
+    );
+    const first = await page.locator('#best-sellers tbody tr').first().locator('td').allTextContents();
+    assert.equal(first[0], '1');
+    assert.equal(byProduct.get(first[1]!), top, `${first[1]} is not the best seller`);
+    assert.equal(spaced(first[4] ?? ''), spaced(brl.format(top / 100)));
+    // the CSV links carry the same filters
+    const csv = await page.getAttribute('#sales-result .downloads a >> nth=1', 'href');
+    assert.equal(csv, `/api/v1/sales/best-sellers?from=${date}&to=${date}&store=S001&limit=100&format=csv`);
+  });
+
+  it('logs out: the session is gone, and a reload shows the login form again', async () => {
+    await page.click('#logout');
+    await page.locator('#login-form').waitFor();
+    await page.reload();
+    await page.locator('#login-form').waitFor();
+    assert.equal(await page.locator('#work').isVisible(), false);
+    assert.deepEqual(
+      problems.filter((p) => !/401|Unauthorized/.test(p)),
+      [],
+    );
+  });
+});
