@@ -169,7 +169,7 @@ export async function evaluateStock(
 }
 
 /** The open key of a store and product's low- or negative-stock alert: one open alert per subject. */
-export const stockAlertKey = (kind: 'low_stock' | 'negative_stock', storeId: number, productId: number | '') =>
+const stockAlertKey = (kind: 'low_stock' | 'negative_stock', storeId: number, productId: number | '') =>
   `${kind}:${storeId}:${productId}`;
 
 /** Products of a store that moved since a point, for evaluating only what changed. */

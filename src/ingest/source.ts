@@ -16,7 +16,7 @@ export interface ObjectRef {
 }
 
 /** objects up to this many bytes (inflated) are read once and kept for the parse */
-export const KEEP_BYTES = 8 * 1024 * 1024;
+const KEEP_BYTES = 8 * 1024 * 1024;
 
 export interface SourceFacts {
   checksum: string;
