@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type DemoMasterData, generateMasterData, iterateLargeDay } from '../src/demo/generate.ts';
 import { productsCsv, storesCsv } from '../src/demo/write.ts';
-import { importProducts, importStores } from '../src/masterdata/import.ts';
+import { importProducts, importStock, importStores } from '../src/masterdata/import.ts';
 import { createUser } from '../src/users/users.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 
@@ -39,6 +39,13 @@ describe('the employees page in a browser', () => {
     master = generateMasterData({ stores: 2, products: 40, days: 1, seed: 9, selfServiceShare: 0 });
     assert.equal((await importStores(t.app.ctx.database, storesCsv(master))).rejected.length, 0);
     assert.equal((await importProducts(t.app.ctx.database, productsCsv(master))).rejected.length, 0);
+    // every shelf well stocked but the first product's, which starts below its reorder point
+    const stock = master.products.map((p, i) => `S001,${p.sku},${i === 0 ? 2 : 1000},5,20`);
+    const imported = await importStock(
+      t.app.ctx.database,
+      Buffer.from(`store_code,sku,on_hand,reorder_point,target_level\n${stock.join('\n')}\n`),
+    );
+    assert.equal(imported.rejected.length, 0);
     await createUser(t.app.ctx.database, { username: 'gerente', password, role: 'manager', stores: ['S001'] }, 'test', {
       hashCost: 'insecure-test-only',
     });
@@ -141,6 +148,18 @@ describe('the employees page in a browser', () => {
     assert.equal(first[0], '1');
     assert.equal(byProduct.get(first[1]!), top, `${first[1]} is not the best seller`);
     assert.equal(spaced(first[4] ?? ''), spaced(brl.format(top / 100)));
+    // the store's low stock: the first product alone, less what the file sold of it
+    const lowSku = master.products[0]!.sku;
+    const sold = loaded.filter((r) => r.sku === lowSku).reduce((a, r) => a + r.quantity_milli, 0);
+    await page.click('#stock-form button[type=submit]');
+    await page.locator('#low-stock').waitFor();
+    const low = await page
+      .locator('#low-stock tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    assert.equal(low.length, 1, JSON.stringify(low));
+    assert.equal(low[0]![0], lowSku);
+    assert.equal(low[0]![2], new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 3 }).format((2000 - sold) / 1000));
+    assert.deepEqual(low[0]!.slice(3), ['5', '20']);
     // the CSV links carry the same filters
     const csv = await page.getAttribute('#sales-result .downloads a >> nth=1', 'href');
     assert.equal(csv, `/api/v1/sales/best-sellers?from=${date}&to=${date}&store=S001&limit=100&format=csv`);

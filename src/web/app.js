@@ -1,5 +1,5 @@
-// The employees' page: log in, send a store-day's sales file and follow its ingest, look at a period's sales and
-// download them as CSV. A plain ES module without a build step; it only talks to the JSON API under /api/v1 with the
+// The employees' page: log in, send a store-day's sales file and follow its ingest, see a store's low stock, look
+// at a period's sales and download them as CSV. A plain ES module without a build step; it only talks to the JSON API under /api/v1 with the
 // session cookie, echoing the session's CSRF token on every state-changing request. Everything that comes from a
 // file or the database is put on the page as text, never as markup.
 const API = '/api/v1';
@@ -77,6 +77,7 @@ async function start() {
   byId('logout').addEventListener('click', logOut);
   byId('upload-form').addEventListener('submit', upload);
   byId('sales-form').addEventListener('submit', showSales);
+  byId('stock-form').addEventListener('submit', showLowStock);
   try {
     await enter(await api('/auth/me'));
   } catch (e) {
@@ -127,6 +128,7 @@ async function enter(me) {
   const stores = (await api(`/sales/totals?by=store&from=${today}&to=${today}`)).rows;
   const options = () => stores.map((s) => el('option', { value: s.key }, `${s.key} — ${s.name}`));
   byId('upload-store').replaceChildren(...options());
+  byId('stock-store').replaceChildren(...options());
   byId('sales-store').replaceChildren(el('option', { value: '' }, 'All my stores'), ...options());
   const upload = /** @type {HTMLFormElement} */ (byId('upload-form'));
   upload.date.value = daysBefore(1);
@@ -287,6 +289,55 @@ async function showSales(event) {
         el('a', { href: `${API}/sales/best-sellers?${query}&limit=100&format=csv` }, 'Best sellers (CSV)'),
         el('a', { href: `${API}/sales/totals?${query}&by=category&format=csv` }, 'By category (CSV)'),
       ),
+    );
+  } catch (e) {
+    out.replaceChildren(el('p', { class: 'error', role: 'alert' }, e.message));
+  }
+}
+
+/** The store's products at or below their reorder point, with what the level should be brought back to. */
+async function showLowStock(event) {
+  event.preventDefault();
+  const form = /** @type {HTMLFormElement} */ (event.target);
+  const out = byId('stock-result');
+  try {
+    const rows = await api(`/stock/${encodeURIComponent(form.store.value)}?low=true`);
+    const level = (n) => (n === null ? '—' : decimal.format(n));
+    out.replaceChildren(
+      rows.length === 0
+        ? el('p', {}, 'Nothing is at or below its reorder point.')
+        : el(
+            'table',
+            { id: 'low-stock' },
+            el(
+              'thead',
+              {},
+              el(
+                'tr',
+                {},
+                el('th', {}, 'SKU'),
+                el('th', {}, 'Product'),
+                el('th', { class: 'num' }, 'On hand'),
+                el('th', { class: 'num' }, 'Reorder point'),
+                el('th', { class: 'num' }, 'Target level'),
+              ),
+            ),
+            el(
+              'tbody',
+              {},
+              ...rows.map((r) =>
+                el(
+                  'tr',
+                  {},
+                  el('td', {}, r.sku),
+                  el('td', {}, r.name),
+                  el('td', { class: 'num' }, decimal.format(r.onHand)),
+                  el('td', { class: 'num' }, level(r.reorderPoint)),
+                  el('td', { class: 'num' }, level(r.targetLevel)),
+                ),
+              ),
+            ),
+          ),
     );
   } catch (e) {
     out.replaceChildren(el('p', { class: 'error', role: 'alert' }, e.message));
