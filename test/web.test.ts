@@ -1,7 +1,7 @@
 // The employees' page in a real browser (Debian's chromium through playwright-core) against the whole server on a
 // loopback port: a wrong password is refused on the page, a manager logs in, sends a day's sales file with one bad
-// line and sees it loaded with that line's rejection (shown as text, not markup), then sees the day's revenue and
-// best seller as computed here from the rows, and logs out. The page only uses the API, whose every route is
+// line and sees it loaded with that line's rejection (shown as text, not markup), then sees the day's revenue, best
+// seller and the store's low stock as computed here from the rows, and logs out. The page only uses the API, whose every route is
 // tested on both databases elsewhere: one backend is enough here.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
