@@ -75,24 +75,43 @@ const reject = (column: string, value: string, reason: string): RowResult => ({
   rejection: { column, value, reason },
 });
 
+/** A pure function of a string, remembered for the last value it was given: the lines of a receipt repeat it. */
+function lastOf<T>(fn: (text: string) => T): (text: string) => T {
+  let lastText: string | undefined;
+  let last: T;
+  return (text) => {
+    if (text !== lastText) {
+      last = fn(text);
+      lastText = text;
+    }
+    return last;
+  };
+}
+
 /**
  * A pure function of a string remembered for the values a file repeats on every line (its date, its payment
  * methods, its products' barcodes); bounded so that a file of distinct garbage cannot grow it.
  */
 function remembered<T>(fn: (text: string) => T, limit = 20_000): (text: string) => T {
   const seen = new Map<string, T>();
-  return (text) => {
+  return lastOf((text) => {
     let r = seen.get(text);
     if (r === undefined && !seen.has(text)) {
       r = fn(text);
       if (seen.size < limit) seen.set(text, r);
     }
     return r as T;
-  };
+  });
 }
 const businessDateOf = remembered(parseBusinessDate, 64);
 const paymentMethodOf = remembered(parsePaymentMethod, 256);
 const gtinOf = remembered((text) => (isNoGtin(text) ? undefined : validateGtin(text)));
+const soldTimeOf = lastOf((text): { soldAt: string; hour: number } | undefined => {
+  const t = parseSoldAt(text);
+  if (!t) return undefined;
+  const hms = `${pad(t.hour)}:${pad(t.minute)}:${pad(t.second)}`;
+  return { soldAt: t.date ? `${t.date}T${hms}` : hms, hour: t.hour };
+});
 
 const fieldAt = (fields: string[], i: number | undefined): string => (i === undefined ? '' : (fields[i] ?? '').trim());
 
@@ -126,11 +145,10 @@ export function validateSaleRow(fields: string[], ctx: RowContext): RowResult {
   let hour: number | null = null;
   const soldText = fieldAt(fields, c.sold_at);
   if (soldText !== '') {
-    const t = parseSoldAt(soldText);
+    const t = soldTimeOf(soldText);
     if (!t) return reject('sold_at', soldText, 'is not a time (HH:MM[:SS], YYYY-MM-DDTHH:MM or DD/MM/YYYY HH:MM)');
     hour = t.hour;
-    const hms = `${pad(t.hour)}:${pad(t.minute)}:${pad(t.second)}`;
-    soldAt = t.date ? `${t.date}T${hms}` : hms;
+    soldAt = t.soldAt;
   }
 
   const sku = fieldAt(fields, c.sku);
