@@ -27,6 +27,17 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/** A table of text cells; the columns in `numeric` are aligned as numbers. */
+function table(id, head, rows, numeric = []) {
+  const cell = (tag, text, i) => el(tag, numeric.includes(i) ? { class: 'num' } : {}, text);
+  return el(
+    'table',
+    { id },
+    el('thead', {}, el('tr', {}, ...head.map((h, i) => cell('th', h, i)))),
+    el('tbody', {}, ...rows.map((r) => el('tr', {}, ...r.map((c, i) => cell('td', c, i))))),
+  );
+}
+
 class ApiError extends Error {
   constructor(message, status) {
     super(message);
@@ -181,24 +192,11 @@ function fileReport(f) {
   if (f.warnings) parts.push(el('p', {}, f.warnings));
   if (f.rejections?.length) {
     parts.push(
-      el(
-        'table',
-        { id: 'rejections' },
-        el('thead', {}, el('tr', {}, ...['Line', 'Column', 'Value', 'Why'].map((h) => el('th', {}, h)))),
-        el(
-          'tbody',
-          {},
-          ...f.rejections.map((r) =>
-            el(
-              'tr',
-              {},
-              el('td', { class: 'num' }, String(r.line)),
-              el('td', {}, r.column),
-              el('td', {}, r.value),
-              el('td', {}, r.reason),
-            ),
-          ),
-        ),
+      table(
+        'rejections',
+        ['Line', 'Column', 'Value', 'Why'],
+        f.rejections.map((r) => [String(r.line), r.column, r.value, r.reason]),
+        [0],
       ),
     );
   }
@@ -250,37 +248,17 @@ async function showSales(event) {
       el('h3', {}, 'Best sellers'),
       best.rows.length === 0
         ? el('p', {}, 'No sales in this period.')
-        : el(
-            'table',
-            { id: 'best-sellers' },
-            el(
-              'thead',
-              {},
-              el(
-                'tr',
-                {},
-                el('th', { class: 'num' }, '#'),
-                el('th', {}, 'SKU'),
-                el('th', {}, 'Product'),
-                el('th', { class: 'num' }, 'Quantity'),
-                el('th', { class: 'num' }, 'Revenue'),
-              ),
-            ),
-            el(
-              'tbody',
-              {},
-              ...best.rows.map((r) =>
-                el(
-                  'tr',
-                  {},
-                  el('td', { class: 'num' }, String(r.rank)),
-                  el('td', {}, r.sku),
-                  el('td', {}, r.name),
-                  el('td', { class: 'num' }, decimal.format(r.quantityMilli / 1000)),
-                  el('td', { class: 'num' }, money.format(r.revenueCents / 100)),
-                ),
-              ),
-            ),
+        : table(
+            'best-sellers',
+            ['#', 'SKU', 'Product', 'Quantity', 'Revenue'],
+            best.rows.map((r) => [
+              String(r.rank),
+              r.sku,
+              r.name,
+              decimal.format(r.quantityMilli / 1000),
+              money.format(r.revenueCents / 100),
+            ]),
+            [0, 3, 4],
           ),
       el(
         'p',
@@ -306,37 +284,11 @@ async function showLowStock(event) {
     out.replaceChildren(
       rows.length === 0
         ? el('p', {}, 'Nothing is at or below its reorder point.')
-        : el(
-            'table',
-            { id: 'low-stock' },
-            el(
-              'thead',
-              {},
-              el(
-                'tr',
-                {},
-                el('th', {}, 'SKU'),
-                el('th', {}, 'Product'),
-                el('th', { class: 'num' }, 'On hand'),
-                el('th', { class: 'num' }, 'Reorder point'),
-                el('th', { class: 'num' }, 'Target level'),
-              ),
-            ),
-            el(
-              'tbody',
-              {},
-              ...rows.map((r) =>
-                el(
-                  'tr',
-                  {},
-                  el('td', {}, r.sku),
-                  el('td', {}, r.name),
-                  el('td', { class: 'num' }, decimal.format(r.onHand)),
-                  el('td', { class: 'num' }, level(r.reorderPoint)),
-                  el('td', { class: 'num' }, level(r.targetLevel)),
-                ),
-              ),
-            ),
+        : table(
+            'low-stock',
+            ['SKU', 'Product', 'On hand', 'Reorder point', 'Target level'],
+            rows.map((r) => [r.sku, r.name, decimal.format(r.onHand), level(r.reorderPoint), level(r.targetLevel)]),
+            [2, 3, 4],
           ),
     );
   } catch (e) {
