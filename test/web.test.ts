@@ -1,7 +1,7 @@
 // The employees' page in a real browser (Debian's chromium through playwright-core) against the whole server on a
 // loopback port: a wrong password is refused on the page, a manager logs in, sends a day's sales file with one bad
 // line and sees it loaded with that line's rejection (shown as text, not markup), then sees the day's revenue, best
-// seller and the store's low stock as computed here from the rows, and logs out. The page only uses the API, whose every route is
+// seller and the store's low stock as computed here from the rows, generates and downloads a report, and logs out. The page only uses the API, whose every route is
 // tested on both databases elsewhere: one backend is enough here.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -160,6 +160,23 @@ describe('the employees page in a browser', () => {
     assert.equal(low[0]![0], lowSku);
     assert.equal(low[0]![2], new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 3 }).format((2000 - sold) / 1000));
     assert.deepEqual(low[0]!.slice(3), ['5', '20']);
+    // a report of the day, generated from the page and downloaded with the session
+    await page.selectOption('#report-form select[name=kind]', 'best-sellers');
+    await page.fill('#report-form input[name=from]', date);
+    await page.fill('#report-form input[name=to]', date);
+    await page.selectOption('#report-form select[name=format]', 'csv');
+    await page.click('#report-form button[type=submit]');
+    const href = await page.locator('#report-download').getAttribute('href');
+    assert.match(href ?? '', /^\/api\/v1\/reports\/\d+\/download$/);
+    const report = await page.context().request.get(`${t.baseUrl}${href}`);
+    assert.equal(report.status(), 200);
+    assert.ok((await report.text()).includes(first[1]!), 'the best seller is in the report');
+    assert.deepEqual(
+      await page
+        .locator('#recent-reports tbody tr td')
+        .evaluateAll((tds) => tds.slice(0, 4).map((td) => td.textContent)),
+      ['best-sellers', 'S001', date, 'csv'],
+    );
     // the CSV links carry the same filters
     const csv = await page.getAttribute('#sales-result .downloads a >> nth=1', 'href');
     assert.equal(csv, `/api/v1/sales/best-sellers?from=${date}&to=${date}&store=S001&limit=100&format=csv`);

@@ -1,10 +1,12 @@
-// The employees' page: log in, send a store-day's sales file and follow its ingest, see a store's low stock, look
-// at a period's sales and download them as CSV. A plain ES module without a build step; it only talks to the JSON API under /api/v1 with the
+// The employees' page: log in, send a store-day's sales file and follow its ingest, see a store's low stock,
+// generate reports (PDF or CSV, saved to the reports bucket), look at a period's sales and download them as CSV. A plain ES module without a build step; it only talks to the JSON API under /api/v1 with the
 // session cookie, echoing the session's CSRF token on every state-changing request. Everything that comes from a
 // file or the database is put on the page as text, never as markup.
 const API = '/api/v1';
 const FINAL = ['loaded', 'replaced', 'duplicate', 'failed', 'superseded'];
 const POLL_MS = 700;
+/** reports of the stock as it is when generated: they take no period end */
+const STOCK_REPORTS = ['low-stock', 'stock-position'];
 
 const money = new Intl.NumberFormat('pt-BR', { style: 'currency', currency: 'BRL' });
 const decimal = new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 3 });
@@ -89,6 +91,7 @@ async function start() {
   byId('upload-form').addEventListener('submit', upload);
   byId('sales-form').addEventListener('submit', showSales);
   byId('stock-form').addEventListener('submit', showLowStock);
+  byId('report-form').addEventListener('submit', generateReport);
   try {
     await enter(await api('/auth/me'));
   } catch (e) {
@@ -140,12 +143,19 @@ async function enter(me) {
   const options = () => stores.map((s) => el('option', { value: s.key }, `${s.key} — ${s.name}`));
   byId('upload-store').replaceChildren(...options());
   byId('stock-store').replaceChildren(...options());
+  // a report of the whole chain is for admins
+  byId('report-store').replaceChildren(
+    ...options(),
+    ...(me.allStores ? [el('option', { value: '' }, 'The whole chain')] : []),
+  );
   byId('sales-store').replaceChildren(el('option', { value: '' }, 'All my stores'), ...options());
   const upload = /** @type {HTMLFormElement} */ (byId('upload-form'));
   upload.date.value = daysBefore(1);
   const sales = /** @type {HTMLFormElement} */ (byId('sales-form'));
   sales.from.value = daysBefore(7);
   sales.to.value = daysBefore(1);
+  const report = /** @type {HTMLFormElement} */ (byId('report-form'));
+  report.from.value = daysBefore(1);
   show('work');
 }
 
@@ -290,6 +300,49 @@ async function showLowStock(event) {
             rows.map((r) => [r.sku, r.name, decimal.format(r.onHand), level(r.reorderPoint), level(r.targetLevel)]),
             [2, 3, 4],
           ),
+    );
+  } catch (e) {
+    out.replaceChildren(el('p', { class: 'error', role: 'alert' }, e.message));
+  }
+}
+
+/** Generates a report into the reports bucket and offers it, with the store's other recent reports. */
+async function generateReport(event) {
+  event.preventDefault();
+  const form = /** @type {HTMLFormElement} */ (event.target);
+  const out = byId('report-result');
+  out.replaceChildren(el('p', {}, 'Generating…'));
+  const store = form.store.value;
+  const body = {
+    kind: form.kind.value,
+    date: form.from.value,
+    format: form.format.value,
+    ...(store ? { store } : {}),
+    // stock reports show the stock as it is now: no period end
+    ...(form.to.value && !STOCK_REPORTS.includes(form.kind.value) ? { to: form.to.value } : {}),
+  };
+  try {
+    const made = await api('/reports', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const recent = await api(`/reports?limit=10${store ? `&store=${encodeURIComponent(store)}` : ''}`);
+    const period = (r) => (r.from === r.to ? r.from : `${r.from} to ${r.to}`);
+    out.replaceChildren(
+      el('p', {}, el('a', { href: made.download, id: 'report-download' }, `Download ${made.key}`)),
+      el('h3', {}, 'Recent reports'),
+      table(
+        'recent-reports',
+        ['Report', 'Store', 'Period', 'Format', 'Made (UTC)'],
+        recent.map((r) => [
+          r.kind,
+          r.store ?? 'chain',
+          period(r),
+          r.format,
+          r.createdAt.slice(0, 16).replace('T', ' '),
+        ]),
+      ),
     );
   } catch (e) {
     out.replaceChildren(el('p', { class: 'error', role: 'alert' }, e.message));
