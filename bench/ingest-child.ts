@@ -53,8 +53,9 @@ if (mode === 'pipeline') {
     await importStores(app.ctx.database, readFileSync(join(masterDir, 'stores.csv')));
     await importProducts(app.ctx.database, readFileSync(join(masterDir, 'products.csv')));
   }
-  // shelves stocked as the master data says before the files (not timed): a day's file then lowers a few products
-  // below their reorder point, as in a store, instead of every product being below zero after the previous run
+  // shelves stocked as the master data says before the files (not timed): a day's file then sends some products
+  // below their reorder point (a few hundred of the 2,000: the master data's reorder points are high for a store
+  // selling 5,000 lines a day), instead of every product being below zero after the previous run
   if (process.env.BENCH_STOCK === '1') await importStock(app.ctx.database, readFileSync(join(masterDir, 'stock.csv')));
   const files = file.split(',');
   const dates = (process.env.BENCH_DATES ?? '2026-03-02').split(',');
