@@ -59,6 +59,7 @@ export async function inspectSource(
   ref: ObjectRef,
   gzip: boolean,
   maxBytes: number,
+  keepBytes = KEEP_BYTES,
 ): Promise<SourceFacts> {
   const { body } = await store.get(ref.bucket, ref.key, ref.versionId ? { versionId: ref.versionId } : {});
   const hash = createHash('sha256');
@@ -69,7 +70,7 @@ export async function inspectSource(
     hash.update(chunk);
     detector.push(chunk);
     bytes += chunk.length;
-    if (bytes > KEEP_BYTES) content = undefined;
+    if (bytes > keepBytes) content = undefined;
     else content?.push(chunk);
   }
   const verdict = detector.finish();
