@@ -109,8 +109,9 @@ describe('the employees page in a browser', () => {
     const body = Buffer.from(`${HEADER}\n${lines.join('\n')}\n`);
 
     await page.fill('#upload-form input[name=date]', date);
+    // a name the bucket key cannot take as it is: the page makes it one
     await page.setInputFiles('#upload-form input[name=file]', {
-      name: 'vendas.csv',
+      name: 'vendas de março.csv',
       mimeType: 'text/csv',
       buffer: body,
     });
@@ -119,6 +120,11 @@ describe('the employees page in a browser', () => {
     assert.match(
       (await page.textContent('#upload-result')) ?? '',
       new RegExp(`${rows.length} lines, ${rows.length - 1} loaded, 1 rejected`),
+    );
+    const keys = await t.app.ctx.database.db.selectFrom('ingest_files').select('object_key').execute();
+    assert.deepEqual(
+      keys.map((k) => k.object_key),
+      [`incoming/S001/${date}/vendas-de-mar-o.csv`],
     );
     const cells = await page.locator('#rejections tbody tr').first().locator('td').allTextContents();
     assert.equal(cells[0], String(bad + 2));
@@ -185,6 +191,9 @@ describe('the employees page in a browser', () => {
   it('logs out: the session is gone, and a reload shows the login form again', async () => {
     await page.click('#logout');
     await page.locator('#login-form').waitFor();
+    for (const id of ['#upload-result', '#stock-result', '#report-result', '#sales-result']) {
+      assert.equal(await page.locator(`${id} > *`).count(), 0, `${id} is emptied for whoever logs in next`);
+    }
     await page.reload();
     await page.locator('#login-form').waitFor();
     assert.equal(await page.locator('#work').isVisible(), false);

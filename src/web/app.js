@@ -129,6 +129,8 @@ async function logOut() {
     await api('/auth/logout', { method: 'POST' });
   } finally {
     csrf = '';
+    // the next person at this browser must not see what the last one was shown
+    for (const id of ['upload-result', 'stock-result', 'report-result', 'sales-result']) byId(id).replaceChildren();
     show('login');
   }
 }
@@ -168,8 +170,14 @@ async function upload(event) {
   out.replaceChildren(el('p', {}, `Sending ${file.name}…`));
   const gzip = file.name.toLowerCase().endsWith('.gz');
   const store = encodeURIComponent(form.store.value);
+  // the bucket key takes letters, digits, '.', '_' and '-': a name like "vendas março.csv" is sent as vendas-mar-o.csv
+  const name =
+    file.name
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(-100)
+      .replace(/^[^A-Za-z0-9]+/, '') || 'sales.csv';
   try {
-    const sent = await api(`/stores/${store}/sales-files/${form.date.value}?name=${encodeURIComponent(file.name)}`, {
+    const sent = await api(`/stores/${store}/sales-files/${form.date.value}?name=${encodeURIComponent(name)}`, {
       method: 'PUT',
       headers: { 'content-type': gzip ? 'application/gzip' : 'text/csv' },
       body: file,
