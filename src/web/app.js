@@ -88,16 +88,29 @@ function show(section) {
 async function start() {
   byId('login-form').addEventListener('submit', logIn);
   byId('logout').addEventListener('click', logOut);
-  byId('upload-form').addEventListener('submit', upload);
-  byId('sales-form').addEventListener('submit', showSales);
-  byId('stock-form').addEventListener('submit', showLowStock);
-  byId('report-form').addEventListener('submit', generateReport);
+  onSubmit('upload-form', 'upload-result', upload);
+  onSubmit('sales-form', 'sales-result', showSales);
+  onSubmit('stock-form', 'stock-result', showLowStock);
+  onSubmit('report-form', 'report-result', generateReport);
   try {
     await enter(await api('/auth/me'));
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) show('login');
     else fatal(e);
   }
+}
+
+/** On submit, `answer(form, out)` fills the form's result element; a failure is shown there instead. */
+function onSubmit(formId, resultId, answer) {
+  byId(formId).addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const out = byId(resultId);
+    try {
+      await answer(/** @type {HTMLFormElement} */ (event.target), out);
+    } catch (e) {
+      out.replaceChildren(el('p', { class: 'error', role: 'alert' }, e.message));
+    }
+  });
 }
 
 function fatal(e) {
@@ -161,11 +174,8 @@ async function enter(me) {
   show('work');
 }
 
-async function upload(event) {
-  event.preventDefault();
-  const form = /** @type {HTMLFormElement} */ (event.target);
+async function upload(form, out) {
   const file = form.file.files[0];
-  const out = byId('upload-result');
   if (!file) return;
   out.replaceChildren(el('p', {}, `Sending ${file.name}…`));
   const gzip = file.name.toLowerCase().endsWith('.gz');
@@ -176,22 +186,18 @@ async function upload(event) {
       .replace(/[^A-Za-z0-9._-]/g, '-')
       .slice(-100)
       .replace(/^[^A-Za-z0-9]+/, '') || 'sales.csv';
-  try {
-    const sent = await api(`/stores/${store}/sales-files/${form.date.value}?name=${encodeURIComponent(name)}`, {
-      method: 'PUT',
-      headers: { 'content-type': gzip ? 'application/gzip' : 'text/csv' },
-      body: file,
-    });
-    out.replaceChildren(el('p', {}, `Received as file ${sent.fileId}; loading…`));
-    let result = await api(`/files/${sent.fileId}`);
-    while (!FINAL.includes(result.status)) {
-      await sleep(POLL_MS);
-      result = await api(`/files/${sent.fileId}`);
-    }
-    out.replaceChildren(...fileReport(result));
-  } catch (e) {
-    out.replaceChildren(el('p', { class: 'error', role: 'alert' }, e.message));
+  const sent = await api(`/stores/${store}/sales-files/${form.date.value}?name=${encodeURIComponent(name)}`, {
+    method: 'PUT',
+    headers: { 'content-type': gzip ? 'application/gzip' : 'text/csv' },
+    body: file,
+  });
+  out.replaceChildren(el('p', {}, `Received as file ${sent.fileId}; loading…`));
+  let result = await api(`/files/${sent.fileId}`);
+  while (!FINAL.includes(result.status)) {
+    await sleep(POLL_MS);
+    result = await api(`/files/${sent.fileId}`);
   }
+  out.replaceChildren(...fileReport(result));
 }
 
 function fileReport(f) {
@@ -221,104 +227,87 @@ function fileReport(f) {
   return parts;
 }
 
-async function showSales(event) {
-  event.preventDefault();
-  const form = /** @type {HTMLFormElement} */ (event.target);
-  const out = byId('sales-result');
+async function showSales(form, out) {
   const query = new URLSearchParams({ from: form.from.value, to: form.to.value });
   if (form.store.value) query.set('store', form.store.value);
-  try {
-    const [kpis, best] = await Promise.all([api(`/sales/kpis?${query}`), api(`/sales/best-sellers?${query}&limit=10`)]);
-    const c = kpis.current;
-    const card = (id, label, value, change) =>
+  const [kpis, best] = await Promise.all([api(`/sales/kpis?${query}`), api(`/sales/best-sellers?${query}&limit=10`)]);
+  const c = kpis.current;
+  const card = (id, label, value, change) =>
+    el(
+      'div',
+      { class: 'card', id },
+      el('div', { class: 'label' }, label),
+      el('div', { class: 'value' }, value),
       el(
         'div',
-        { class: 'card', id },
-        el('div', { class: 'label' }, label),
-        el('div', { class: 'value' }, value),
-        el(
-          'div',
-          { class: 'change' },
-          change === null || change === undefined
-            ? 'no earlier figure'
-            : `${signedPercent.format(change)} on the previous ${days(kpis.period)} days`,
-        ),
-      );
-    out.replaceChildren(
-      el(
-        'div',
-        { class: 'cards' },
-        card('kpi-revenue', 'Revenue', money.format(c.revenueCents / 100), kpis.change.revenue),
-        card('kpi-tickets', 'Tickets', decimal.format(c.tickets), kpis.change.tickets),
-        card(
-          'kpi-average',
-          'Average ticket',
-          c.averageTicketCents === null ? '—' : money.format(c.averageTicketCents / 100),
-          kpis.change.averageTicket,
-        ),
-        card(
-          'kpi-items',
-          'Items per ticket',
-          c.itemsPerTicket === null ? '—' : decimal.format(c.itemsPerTicket),
-          kpis.change.itemsPerTicket,
-        ),
-      ),
-      el('h3', {}, 'Best sellers'),
-      best.rows.length === 0
-        ? el('p', {}, 'No sales in this period.')
-        : table(
-            'best-sellers',
-            ['#', 'SKU', 'Product', 'Quantity', 'Revenue'],
-            best.rows.map((r) => [
-              String(r.rank),
-              r.sku,
-              r.name,
-              decimal.format(r.quantityMilli / 1000),
-              money.format(r.revenueCents / 100),
-            ]),
-            [0, 3, 4],
-          ),
-      el(
-        'p',
-        { class: 'downloads' },
-        el('a', { href: `${API}/sales/series?${query}&grain=day&format=csv` }, 'Day by day (CSV)'),
-        el('a', { href: `${API}/sales/best-sellers?${query}&limit=100&format=csv` }, 'Best sellers (CSV)'),
-        el('a', { href: `${API}/sales/totals?${query}&by=category&format=csv` }, 'By category (CSV)'),
+        { class: 'change' },
+        change === null || change === undefined
+          ? 'no earlier figure'
+          : `${signedPercent.format(change)} on the previous ${days(kpis.period)} days`,
       ),
     );
-  } catch (e) {
-    out.replaceChildren(el('p', { class: 'error', role: 'alert' }, e.message));
-  }
+  out.replaceChildren(
+    el(
+      'div',
+      { class: 'cards' },
+      card('kpi-revenue', 'Revenue', money.format(c.revenueCents / 100), kpis.change.revenue),
+      card('kpi-tickets', 'Tickets', decimal.format(c.tickets), kpis.change.tickets),
+      card(
+        'kpi-average',
+        'Average ticket',
+        c.averageTicketCents === null ? '—' : money.format(c.averageTicketCents / 100),
+        kpis.change.averageTicket,
+      ),
+      card(
+        'kpi-items',
+        'Items per ticket',
+        c.itemsPerTicket === null ? '—' : decimal.format(c.itemsPerTicket),
+        kpis.change.itemsPerTicket,
+      ),
+    ),
+    el('h3', {}, 'Best sellers'),
+    best.rows.length === 0
+      ? el('p', {}, 'No sales in this period.')
+      : table(
+          'best-sellers',
+          ['#', 'SKU', 'Product', 'Quantity', 'Revenue'],
+          best.rows.map((r) => [
+            String(r.rank),
+            r.sku,
+            r.name,
+            decimal.format(r.quantityMilli / 1000),
+            money.format(r.revenueCents / 100),
+          ]),
+          [0, 3, 4],
+        ),
+    el(
+      'p',
+      { class: 'downloads' },
+      el('a', { href: `${API}/sales/series?${query}&grain=day&format=csv` }, 'Day by day (CSV)'),
+      el('a', { href: `${API}/sales/best-sellers?${query}&limit=100&format=csv` }, 'Best sellers (CSV)'),
+      el('a', { href: `${API}/sales/totals?${query}&by=category&format=csv` }, 'By category (CSV)'),
+    ),
+  );
 }
 
 /** The store's products at or below their reorder point, with what the level should be brought back to. */
-async function showLowStock(event) {
-  event.preventDefault();
-  const form = /** @type {HTMLFormElement} */ (event.target);
-  const out = byId('stock-result');
-  try {
-    const rows = await api(`/stock/${encodeURIComponent(form.store.value)}?low=true`);
-    const level = (n) => (n === null ? '—' : decimal.format(n));
-    out.replaceChildren(
-      rows.length === 0
-        ? el('p', {}, 'Nothing is at or below its reorder point.')
-        : table(
-            'low-stock',
-            ['SKU', 'Product', 'On hand', 'Reorder point', 'Target level'],
-            rows.map((r) => [r.sku, r.name, decimal.format(r.onHand), level(r.reorderPoint), level(r.targetLevel)]),
-            [2, 3, 4],
-          ),
-    );
-  } catch (e) {
-    out.replaceChildren(el('p', { class: 'error', role: 'alert' }, e.message));
-  }
+async function showLowStock(form, out) {
+  const rows = await api(`/stock/${encodeURIComponent(form.store.value)}?low=true`);
+  const level = (n) => (n === null ? '—' : decimal.format(n));
+  out.replaceChildren(
+    rows.length === 0
+      ? el('p', {}, 'Nothing is at or below its reorder point.')
+      : table(
+          'low-stock',
+          ['SKU', 'Product', 'On hand', 'Reorder point', 'Target level'],
+          rows.map((r) => [r.sku, r.name, decimal.format(r.onHand), level(r.reorderPoint), level(r.targetLevel)]),
+          [2, 3, 4],
+        ),
+  );
 }
 
 /** Generates a report into the reports bucket and offers it, with the store's other recent reports. */
-async function generateReport(event) {
-  event.preventDefault();
-  const form = /** @type {HTMLFormElement} */ (event.target);
-  const out = byId('report-result');
+async function generateReport(form, out) {
   out.replaceChildren(el('p', {}, 'Generating…'));
   const store = form.store.value;
   const body = {
@@ -329,32 +318,22 @@ async function generateReport(event) {
     // stock reports show the stock as it is now: no period end
     ...(form.to.value && !STOCK_REPORTS.includes(form.kind.value) ? { to: form.to.value } : {}),
   };
-  try {
-    const made = await api('/reports', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    const recent = await api(`/reports?limit=10${store ? `&store=${encodeURIComponent(store)}` : ''}`);
-    const period = (r) => (r.from === r.to ? r.from : `${r.from} to ${r.to}`);
-    out.replaceChildren(
-      el('p', {}, el('a', { href: made.download, id: 'report-download' }, `Download ${made.key}`)),
-      el('h3', {}, 'Recent reports'),
-      table(
-        'recent-reports',
-        ['Report', 'Store', 'Period', 'Format', 'Made (UTC)'],
-        recent.map((r) => [
-          r.kind,
-          r.store ?? 'chain',
-          period(r),
-          r.format,
-          r.createdAt.slice(0, 16).replace('T', ' '),
-        ]),
-      ),
-    );
-  } catch (e) {
-    out.replaceChildren(el('p', { class: 'error', role: 'alert' }, e.message));
-  }
+  const made = await api('/reports', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const recent = await api(`/reports?limit=10${store ? `&store=${encodeURIComponent(store)}` : ''}`);
+  const period = (r) => (r.from === r.to ? r.from : `${r.from} to ${r.to}`);
+  out.replaceChildren(
+    el('p', {}, el('a', { href: made.download, id: 'report-download' }, `Download ${made.key}`)),
+    el('h3', {}, 'Recent reports'),
+    table(
+      'recent-reports',
+      ['Report', 'Store', 'Period', 'Format', 'Made (UTC)'],
+      recent.map((r) => [r.kind, r.store ?? 'chain', period(r), r.format, r.createdAt.slice(0, 16).replace('T', ' ')]),
+    ),
+  );
 }
 
 /** Days in a period, both ends included. */
