@@ -3,7 +3,7 @@
 export const ROWS_PER_STATEMENT = 500;
 
 /** `rows` in consecutive parts of at most ROWS_PER_STATEMENT. */
-export const chunks = <T>(rows: T[]): T[][] =>
+export const chunks = <T>(rows: readonly T[]): T[][] =>
   Array.from({ length: Math.ceil(rows.length / ROWS_PER_STATEMENT) }, (_, i) =>
     rows.slice(i * ROWS_PER_STATEMENT, (i + 1) * ROWS_PER_STATEMENT),
   );

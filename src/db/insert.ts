@@ -59,7 +59,7 @@ export async function insertValues(
   upsert?: Upsert,
 ): Promise<void> {
   const dialect = dialectOf(trx);
-  for (const part of chunks([...rows])) {
+  for (const part of chunks(rows)) {
     // a plain loop: Array.prototype.flat was the slowest step of a checkout batch's inserts
     const values: unknown[] = [];
     for (const row of part) for (const v of row) values.push(v);

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 
-export const WEB_PREFIX = '/app/';
+const WEB_PREFIX = '/app/';
 const ROOT = fileURLToPath(new URL('../web/', import.meta.url));
 
 export async function registerWeb(app: FastifyInstance): Promise<void> {
