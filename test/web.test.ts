@@ -63,6 +63,15 @@ describe('the employees page in a browser', () => {
     await t?.close();
   });
 
+  it('serves the page and its files so that a browser revalidates them (no stale script after a release)', async () => {
+    for (const path of ['/', '/app/app.js', '/app/style.css']) {
+      const res = await fetch(`${t.baseUrl}${path}`);
+      assert.equal(res.status, 200, path);
+      assert.match(res.headers.get('cache-control') ?? '', /no-cache|max-age=0/, path);
+      await res.arrayBuffer();
+    }
+  });
+
   it('refuses a wrong password on the page, then logs in', async () => {
     await page.goto(`${t.baseUrl}/`);
     await page.locator('#login-form').waitFor();

@@ -8,7 +8,8 @@ const WEB_PREFIX = '/app/';
 const ROOT = fileURLToPath(new URL('../web/', import.meta.url));
 
 export async function registerWeb(app: FastifyInstance): Promise<void> {
-  await app.register(fastifyStatic, { root: ROOT, prefix: WEB_PREFIX, index: false, cacheControl: false });
+  // max-age=0: a browser checks its copy (ETag) on every load, so a new release's script is never served stale
+  await app.register(fastifyStatic, { root: ROOT, prefix: WEB_PREFIX, index: false, maxAge: 0 });
   app.get('/', { schema: { hide: true } }, (_request, reply) =>
     reply.header('cache-control', 'no-cache').sendFile('index.html'),
   );
