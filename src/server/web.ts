@@ -1,5 +1,6 @@
-// The employees' page (src/web): one HTML document at `/` and its script and style under /app/. Static files with
-// no secrets in them; everything they show comes from the API, under the same CSP as the rest ('self' only).
+// The pages (src/web): the employees' page at `/` and the self-checkout terminal at `/kiosk`, their scripts and
+// style under /app/. Static files with no secrets in them; everything they show comes from the API, under the same
+// CSP as the rest ('self' only).
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
@@ -12,5 +13,8 @@ export async function registerWeb(app: FastifyInstance): Promise<void> {
   await app.register(fastifyStatic, { root: ROOT, prefix: WEB_PREFIX, index: false, maxAge: 0 });
   app.get('/', { schema: { hide: true } }, (_request, reply) =>
     reply.header('cache-control', 'no-cache').sendFile('index.html'),
+  );
+  app.get('/kiosk', { schema: { hide: true } }, (_request, reply) =>
+    reply.header('cache-control', 'no-cache').sendFile('kiosk.html'),
   );
 }

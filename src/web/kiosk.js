@@ -1,0 +1,343 @@
+// The self-checkout terminal of a self-service store: scan products, pay, get the receipt. A plain ES module over
+// the checkout API (/api/v1/checkouts) with the store's kiosk token, which a manager enters once when pairing the
+// terminal (the token names its store) and which only lets it look up products and register purchases there.
+//
+// A purchase is sent with an Idempotency-Key made for it. If its answer does not arrive (the network, a restart,
+// the page reloaded), the purchase may or may not be recorded: the basket stays locked and "Try again" resends the
+// very same request with the same key, which the server records once and answers with the first response. Only an
+// answer that says no (not enough stock, a bad line) unlocks the basket. The unanswered request is kept in the
+// browser's storage, so a reload does not lose it.
+const API = '/api/v1';
+const TERMINAL = 'shopflow.kiosk.terminal';
+const PENDING = 'shopflow.kiosk.pending';
+const METHOD_NAMES = {
+  debit: 'Debit card',
+  credit: 'Credit card',
+  pix: 'Pix',
+  voucher: 'Meal voucher',
+  cash: 'Cash',
+};
+
+const money = new Intl.NumberFormat('pt-BR', { style: 'currency', currency: 'BRL' });
+const decimal = new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 3 });
+const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+const input = (id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
+
+/**
+ * @typedef {{ code: string, sku: string, name: string, unit: 'UN' | 'KG', priceCents: number,
+ *   matchedBy: 'ean' | 'sku' | 'scale_label', quantityMilli: number, amountCents: number }} Item
+ */
+
+/** @type {{ store: string, token: string } | null} */
+let terminal = null;
+/** @type {Item[]} */
+let basket = [];
+/** the purchase sent and not answered yet: while it exists the basket cannot change */
+/** @type {{ key: string, body: unknown, basket: Item[] } | null} */
+let pending = null;
+/** a weighed product scanned without a scale label, waiting for its weight */
+/** @type {Omit<Item, 'quantityMilli' | 'amountCents'> | null} */
+let weighing = null;
+
+class ApiError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
+
+function problemText(body, status) {
+  if (body && typeof body === 'object') {
+    const fields = (body.errors ?? []).map((e) => `${e.where}: ${e.problem}`).join('; ');
+    return `${body.detail ?? body.title ?? `error ${status}`}${fields ? ` (${fields})` : ''}`;
+  }
+  return `error ${status}`;
+}
+
+async function api(path, init = {}) {
+  const headers = { accept: 'application/json', authorization: `Bearer ${terminal?.token ?? ''}` };
+  if (init.body) headers['content-type'] = 'application/json';
+  const res = await fetch(`${API}${path}`, { credentials: 'omit', ...init, headers: { ...headers, ...init.headers } });
+  const isJson = (res.headers.get('content-type') ?? '').includes('json');
+  const body = isJson ? await res.json() : await res.text();
+  if (!res.ok) {
+    if (res.status === 401) {
+      throw new ApiError(
+        "this terminal's token is not accepted (unknown or revoked): a manager must pair it again",
+        401,
+      );
+    }
+    throw new ApiError(problemText(body, res.status), res.status);
+  }
+  return body;
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+  node.append(...children.map((c) => (typeof c === 'string' ? document.createTextNode(c) : c)));
+  return node;
+}
+
+const quantityText = (milli, unit) => (unit === 'KG' ? `${decimal.format(milli / 1000)} kg` : String(milli / 1000));
+/** quantity × price to the cent, half up, as the server computes a line (amounts here are never negative) */
+const amountOf = (milli, priceCents) => Math.round((milli * priceCents) / 1000);
+
+function show(section) {
+  for (const id of ['pair', 'sale', 'receipt']) byId(id).hidden = id !== section;
+  byId('terminal').hidden = section === 'pair';
+  if (section === 'sale') input('code').focus();
+}
+
+function load(key) {
+  try {
+    return JSON.parse(localStorage.getItem(key) ?? 'null');
+  } catch {
+    return null;
+  }
+}
+
+function start() {
+  byId('pair-form').addEventListener('submit', pair);
+  byId('unpair').addEventListener('click', unpair);
+  byId('scan-form').addEventListener('submit', scan);
+  byId('weight-form').addEventListener('submit', addWeighed);
+  byId('weight-cancel').addEventListener('click', () => askWeight(null));
+  byId('clear').addEventListener('click', () => {
+    basket = [];
+    render();
+  });
+  byId('retry').addEventListener('click', () => send());
+  byId('next').addEventListener('click', () => {
+    basket = [];
+    render();
+    show('sale');
+  });
+  for (const b of byId('pay').querySelectorAll('button')) {
+    b.addEventListener('click', () => pay(/** @type {HTMLElement} */ (b).dataset.method ?? 'other'));
+  }
+  terminal = load(TERMINAL);
+  pending = load(PENDING);
+  if (!terminal) return show('pair');
+  byId('terminal-store').textContent = `Store ${terminal.store}`;
+  if (pending) basket = pending.basket;
+  render();
+  show('sale');
+}
+
+async function pair(event) {
+  event.preventDefault();
+  const form = /** @type {HTMLFormElement} */ (event.target);
+  terminal = { store: '', token: String(new FormData(form).get('token') ?? '').trim() };
+  try {
+    // the token says which store it is for: a kiosk token is bound to exactly one
+    const me = await api('/auth/me');
+    if (me.kind !== 'token' || me.purpose !== 'kiosk' || me.stores.length !== 1) {
+      throw new Error(`this is ${me.purpose ? `an ${me.purpose} token` : 'not a token'}, not a kiosk token`);
+    }
+    terminal.store = me.stores[0];
+  } catch (e) {
+    terminal = null;
+    byId('pair-error').textContent = e.message;
+    return;
+  }
+  localStorage.setItem(TERMINAL, JSON.stringify(terminal));
+  form.reset();
+  byId('pair-error').textContent = '';
+  byId('terminal-store').textContent = `Store ${terminal.store}`;
+  basket = [];
+  render();
+  show('sale');
+}
+
+function unpair() {
+  if (pending && !confirm('A payment has no answer yet. Unpair anyway? It may or may not be recorded.')) return;
+  localStorage.removeItem(TERMINAL);
+  localStorage.removeItem(PENDING);
+  terminal = null;
+  pending = null;
+  basket = [];
+  render();
+  show('pair');
+}
+
+/** the scans not looked up yet, in order: a scanner types the next code while the last one is still being looked up */
+let scanning = Promise.resolve();
+
+function scan(event) {
+  event.preventDefault();
+  if (pending) return;
+  const code = input('code').value.trim();
+  input('code').value = '';
+  if (code) scanning = scanning.then(() => lookUp(code));
+}
+
+async function lookUp(code) {
+  byId('scan-error').textContent = '';
+  try {
+    const p = await api(
+      `/checkouts/products?store=${encodeURIComponent(terminal?.store ?? '')}&code=${encodeURIComponent(code)}`,
+    );
+    if (pending) return;
+    const item = { code, sku: p.sku, name: p.name, unit: p.unit, priceCents: p.priceCents, matchedBy: p.matchedBy };
+    if (p.label) {
+      // a scale label carries its own weight (or price): one line per label
+      basket.push({ ...item, quantityMilli: Math.round(p.label.quantity * 1000), amountCents: p.label.totalCents });
+    } else if (p.unit === 'KG') {
+      askWeight(item);
+      return;
+    } else {
+      const same = basket.find((i) => i.sku === p.sku && i.matchedBy !== 'scale_label');
+      if (same) {
+        same.quantityMilli += 1000;
+        same.amountCents = amountOf(same.quantityMilli, same.priceCents);
+      } else {
+        basket.push({ ...item, quantityMilli: 1000, amountCents: p.priceCents });
+      }
+    }
+    render();
+  } catch (e) {
+    byId('scan-error').textContent = e.status === 404 ? `${code}: no product has this code` : e.message;
+  }
+}
+
+function askWeight(item) {
+  weighing = item;
+  byId('weight-form').hidden = !item;
+  byId('scan-form').hidden = !!item;
+  if (item) {
+    byId('weight-for').textContent = `Weight of ${item.name} in kg`;
+    input('kg').value = '';
+    input('kg').focus();
+  } else {
+    input('code').focus();
+  }
+}
+
+function addWeighed(event) {
+  event.preventDefault();
+  if (!weighing || pending) return;
+  const text = input('kg').value.trim().replace(',', '.');
+  const m = /^(\d{1,6})(?:\.(\d{1,3}))?$/.exec(text);
+  const milli = m ? Number(m[1]) * 1000 + Number((m[2] ?? '').padEnd(3, '0')) : 0;
+  if (!milli) {
+    byId('scan-error').textContent = `"${input('kg').value}" is not a weight in kg (for example 0.350)`;
+    return;
+  }
+  byId('scan-error').textContent = '';
+  basket.push({ ...weighing, quantityMilli: milli, amountCents: amountOf(milli, weighing.priceCents) });
+  askWeight(null);
+  render();
+}
+
+function render() {
+  const locked = !!pending;
+  const rows = basket.map((item, i) => {
+    const remove = el('button', { type: 'button', class: 'secondary', 'aria-label': `Remove ${item.name}` }, 'Remove');
+    remove.addEventListener('click', () => {
+      basket.splice(i, 1);
+      render();
+    });
+    if (locked) remove.setAttribute('disabled', '');
+    return el(
+      'tr',
+      {},
+      el('td', {}, item.name),
+      el('td', { class: 'num' }, quantityText(item.quantityMilli, item.unit)),
+      el('td', { class: 'num' }, `${money.format(item.priceCents / 100)}${item.unit === 'KG' ? '/kg' : ''}`),
+      el('td', { class: 'num' }, money.format(item.amountCents / 100)),
+      el('td', {}, remove),
+    );
+  });
+  byId('basket')
+    .querySelector('tbody')
+    ?.replaceChildren(...rows);
+  byId('total').textContent = money.format(basket.reduce((a, i) => a + i.amountCents, 0) / 100);
+  for (const b of byId('pay').querySelectorAll('button')) {
+    if (locked || basket.length === 0) b.setAttribute('disabled', '');
+    else b.removeAttribute('disabled');
+  }
+  for (const id of ['code', 'scan-button', 'clear']) {
+    if (locked) byId(id).setAttribute('disabled', '');
+    else byId(id).removeAttribute('disabled');
+  }
+  byId('unresolved').hidden = !locked;
+}
+
+function pay(method) {
+  if (pending || basket.length === 0 || !terminal) return;
+  const lines = basket.map((i) => {
+    if (i.matchedBy === 'scale_label') return { ean: i.code };
+    const quantity = i.unit === 'KG' ? (i.quantityMilli / 1000).toFixed(3) : i.quantityMilli / 1000;
+    return i.matchedBy === 'ean' ? { ean: i.code, quantity } : { sku: i.sku, quantity };
+  });
+  pending = { key: crypto.randomUUID(), body: { store: terminal.store, paymentMethod: method, lines }, basket };
+  localStorage.setItem(PENDING, JSON.stringify(pending));
+  byId('pay-error').textContent = '';
+  render();
+  return send();
+}
+
+/** Sends the pending purchase (again): the same body with the same key. */
+async function send() {
+  if (!pending) return;
+  const { key, body } = pending;
+  byId('retry').setAttribute('disabled', '');
+  try {
+    const receipt = await api('/checkouts', {
+      method: 'POST',
+      headers: { 'idempotency-key': key },
+      body: JSON.stringify(body),
+    });
+    settle();
+    showReceipt(receipt);
+  } catch (e) {
+    if (e instanceof ApiError && e.status >= 400 && e.status < 500) {
+      // an answer that says no: nothing was recorded, the basket can be changed and paid again
+      settle();
+      byId('pay-error').textContent = e.message;
+    } else {
+      byId('pay-error').textContent =
+        e instanceof ApiError ? `The server could not answer: ${e.message}` : 'No answer from the server.';
+    }
+  } finally {
+    byId('retry').removeAttribute('disabled');
+    render();
+  }
+}
+
+function settle() {
+  pending = null;
+  localStorage.removeItem(PENDING);
+}
+
+function showReceipt(r) {
+  byId('receipt-id').textContent = r.receiptId;
+  byId('receipt-when').textContent = new Date(r.createdAt).toLocaleString('pt-BR');
+  byId('receipt-method').textContent = METHOD_NAMES[r.paymentMethod] ?? r.paymentMethod;
+  byId('receipt-lines')
+    .querySelector('tbody')
+    ?.replaceChildren(
+      ...r.lines.map((l) =>
+        el(
+          'tr',
+          {},
+          el('td', {}, l.name),
+          el('td', { class: 'num' }, quantityText(Math.round(l.quantity * 1000), l.unit)),
+          el('td', { class: 'num' }, `${money.format(l.unitPriceCents / 100)}${l.unit === 'KG' ? '/kg' : ''}`),
+          el('td', { class: 'num' }, money.format(l.totalCents / 100)),
+        ),
+      ),
+    );
+  byId('receipt-total').textContent = money.format(r.totalCents / 100);
+  basket = [];
+  show('receipt');
+}
+
+try {
+  start();
+} catch (e) {
+  const p = byId('fatal');
+  p.textContent = `The terminal could not start: ${e instanceof Error ? e.message : e}`;
+  p.hidden = false;
+}
