@@ -18,6 +18,7 @@ import { rollupMismatches } from '../src/sales/rollup.ts';
 import { createToken } from '../src/users/tokens.ts';
 import { createStores } from './support/auth.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
+import { onHandMilli } from './support/stock.ts';
 
 const CHROMIUM = process.env.SHOPFLOW_CHROMIUM ?? '/usr/bin/chromium';
 const brl = new Intl.NumberFormat('pt-BR', { style: 'currency', currency: 'BRL' });
@@ -41,17 +42,7 @@ describe('the self-checkout terminal page in a browser', () => {
   const problems: string[] = [];
   const db = () => t.app.ctx.database.db;
 
-  const onHand = async (sku: string) => {
-    const r = await db()
-      .selectFrom('stock_balances as b')
-      .innerJoin('stores as s', 's.id', 'b.store_id')
-      .innerJoin('products as p', 'p.id', 'b.product_id')
-      .select('b.on_hand_milli')
-      .where('s.code', '=', 'K01')
-      .where('p.sku', '=', sku)
-      .executeTakeFirstOrThrow();
-    return Number(r.on_hand_milli);
-  };
+  const onHand = (sku: string) => onHandMilli(t.app.ctx.database.db, 'K01', sku);
   const checkouts = () =>
     db().selectFrom('checkouts').select(['id', 'receipt_id', 'total_cents']).orderBy('id').execute();
   const invariants = async () => {

@@ -9,9 +9,11 @@ import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type DemoMasterData, generateMasterData, iterateLargeDay } from '../src/demo/generate.ts';
 import { productsCsv, storesCsv } from '../src/demo/write.ts';
+import { recordCount } from '../src/inventory/operations.ts';
 import { importProducts, importStock, importStores } from '../src/masterdata/import.ts';
 import { createUser } from '../src/users/users.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
+import { onHandMilli } from './support/stock.ts';
 
 const CHROMIUM = process.env.SHOPFLOW_CHROMIUM ?? '/usr/bin/chromium';
 const HEADER =
@@ -19,6 +21,7 @@ const HEADER =
 const brl = new Intl.NumberFormat('pt-BR', { style: 'currency', currency: 'BRL' });
 // the browser and Node may space the currency differently (a no-break space or a plain one)
 const spaced = (s: string) => s.replace(/\s/g, ' ');
+const quantityText = new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 3 });
 
 const field = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 const decimal = (n: number, scale: number) => `${n < 0 ? '-' : ''}${(Math.abs(n) / 10 ** scale).toFixed(scale)}`;
@@ -57,6 +60,8 @@ describe('the employees page in a browser', () => {
     });
     page.on('pageerror', (e) => problems.push(e.message));
   });
+
+  const onHand = (sku: string) => onHandMilli(t.app.ctx.database.db, 'S001', sku);
 
   after(async () => {
     await browser?.close();
@@ -197,17 +202,86 @@ describe('the employees page in a browser', () => {
     assert.equal(csv, `/api/v1/sales/best-sellers?from=${date}&to=${date}&store=S001&limit=100&format=csv`);
   });
 
+  it("lists a store's restock orders, approves a draft and receives its delivery line by line", async () => {
+    const { database } = t.app.ctx;
+    const low = master.products[0]!;
+    // a count finds the shelf lower still: the low-stock alert drafts its supplier's order
+    await recordCount(database, 'S001', { reason: 'shelf count', lines: [{ sku: low.sku, counted: 1 }] }, 'test');
+    const draft = await database.db
+      .selectFrom('restock_orders as o')
+      .innerJoin('restock_order_lines as l', 'l.order_id', 'o.id')
+      .innerJoin('products as p', 'p.id', 'l.product_id')
+      .select(['o.id', 'o.status', 'l.quantity_milli'])
+      .where('p.sku', '=', low.sku)
+      .executeTakeFirstOrThrow();
+    assert.equal(draft.status, 'draft');
+    const ordered = Number(draft.quantity_milli);
+    assert.ok(ordered > 0);
+
+    await page.selectOption('#restock-store', 'S001');
+    await page.click('#restock-form button[type=submit]');
+    const row = page.locator(`#restock-orders tr[data-order="${draft.id}"]`);
+    await row.waitFor();
+    assert.match((await row.textContent()) ?? '', /draft/);
+    await row.getByRole('button', { name: 'Open' }).click();
+    await page.locator('#order-lines').waitFor();
+    const cells = await page.locator('#order-lines tbody tr').first().locator('td').allTextContents();
+    assert.equal(cells[0], low.sku);
+    assert.equal(cells[2], quantityText.format(ordered / 1000));
+    assert.ok((cells[5] ?? '').length > 0, 'each line says why its quantity');
+
+    await page.click('#order-approve');
+    await page.locator('#order-status', { hasText: 'issued' }).waitFor();
+    await page.locator(`#restock-orders tr[data-order="${draft.id}"]`, { hasText: 'issued' }).waitFor();
+    const issued = await database.db
+      .selectFrom('restock_orders')
+      .select(['status', 'approved_by'])
+      .where('id', '=', draft.id)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(issued, { status: 'issued', approved_by: 'user:gerente' });
+
+    // part of it arrives
+    const stockBefore = await onHand(low.sku);
+    const part = Math.floor(ordered / 2000);
+    assert.ok(part > 0, 'an order of at least two units');
+    await page.fill(`#receive-form input[data-sku="${low.sku}"]`, String(part));
+    await page.fill('#receive-form input[name=reference]', 'NF-9001');
+    await page.click('#receive-form button[type=submit]');
+    await page.locator('#order-status', { hasText: 'partly received' }).waitFor();
+    assert.equal(await onHand(low.sku), stockBefore + part * 1000);
+    // the same delivery note again is refused, and nothing moves
+    await page.fill('#receive-form input[name=reference]', 'NF-9001');
+    await page.click('#receive-form button[type=submit]');
+    await page.locator('#restock-order .error', { hasText: 'NF-9001' }).waitFor();
+    assert.equal(await onHand(low.sku), stockBefore + part * 1000);
+    // the rest arrives: the order closes
+    await page.fill('#receive-form input[name=reference]', 'NF-9002');
+    await page.click('#receive-form button[type=submit]');
+    await page.locator('#order-status', { hasText: 'closed' }).waitFor();
+    // the list follows (it shows open orders: a closed one leaves it)
+    await page.locator(`#restock-orders tr[data-order="${draft.id}"]`).waitFor({ state: 'detached' });
+    assert.equal(await onHand(low.sku), stockBefore + ordered);
+  });
+
   it('logs out: the session is gone, and a reload shows the login form again', async () => {
     await page.click('#logout');
     await page.locator('#login-form').waitFor();
-    for (const id of ['#upload-result', '#stock-result', '#report-result', '#sales-result']) {
+    for (const id of [
+      '#upload-result',
+      '#stock-result',
+      '#restock-result',
+      '#restock-order',
+      '#report-result',
+      '#sales-result',
+    ]) {
       assert.equal(await page.locator(`${id} > *`).count(), 0, `${id} is emptied for whoever logs in next`);
     }
     await page.reload();
     await page.locator('#login-form').waitFor();
     assert.equal(await page.locator('#work').isVisible(), false);
     assert.deepEqual(
-      problems.filter((p) => !/401|Unauthorized/.test(p)),
+      // refused requests the tests provoke (a wrong password, a delivery note received twice) are not faults
+      problems.filter((p) => !p.startsWith('Failed to load resource')),
       [],
     );
   });

@@ -1,15 +1,25 @@
-// The employees' page: log in, send a store-day's sales file and follow its ingest, see a store's low stock,
-// generate reports (PDF or CSV, saved to the reports bucket), look at a period's sales and download them as CSV. A plain ES module without a build step; it only talks to the JSON API under /api/v1 with the
+// The employees' page: log in, send a store-day's sales file and follow its ingest, see a store's low stock and
+// its restock orders (approve them, receive deliveries against them), generate reports (PDF or CSV, saved to the reports bucket), look at a period's sales and download them as CSV. A plain ES module without a build step; it only talks to the JSON API under /api/v1 with the
 // session cookie, echoing the session's CSRF token on every state-changing request. Everything that comes from a
 // file or the database is put on the page as text, never as markup.
+import { ApiError, byId, decimal, el, money, problemText } from './common.js';
+
 const API = '/api/v1';
 const FINAL = ['loaded', 'replaced', 'duplicate', 'failed', 'superseded'];
 const POLL_MS = 700;
 /** reports of the stock as it is when generated: they take no period end */
 const STOCK_REPORTS = ['low-stock', 'stock-position'];
+/** every element that shows data: emptied at logout */
+const RESULTS = ['upload-result', 'stock-result', 'restock-result', 'restock-order', 'report-result', 'sales-result'];
+const STATUS_NAMES = {
+  draft: 'draft',
+  approved: 'approved',
+  issued: 'issued',
+  partially_received: 'partly received',
+  closed: 'closed',
+  cancelled: 'cancelled',
+};
 
-const money = new Intl.NumberFormat('pt-BR', { style: 'currency', currency: 'BRL' });
-const decimal = new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 3 });
 const signedPercent = new Intl.NumberFormat('pt-BR', {
   style: 'percent',
   maximumFractionDigits: 1,
@@ -18,16 +28,8 @@ const signedPercent = new Intl.NumberFormat('pt-BR', {
 
 /** @type {string} */
 let csrf = '';
-
-const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
-
-/** An element with attributes and children (strings become text nodes). */
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  node.append(...children.map((c) => (typeof c === 'string' ? document.createTextNode(c) : c)));
-  return node;
-}
+/** the person's role: approving orders is for managers and admins (the server checks it again) */
+let role = '';
 
 /** A table of text cells; the columns in `numeric` are aligned as numbers. */
 function table(id, head, rows, numeric = []) {
@@ -38,22 +40,6 @@ function table(id, head, rows, numeric = []) {
     el('thead', {}, el('tr', {}, ...head.map((h, i) => cell('th', h, i)))),
     el('tbody', {}, ...rows.map((r) => el('tr', {}, ...r.map((c, i) => cell('td', c, i))))),
   );
-}
-
-class ApiError extends Error {
-  constructor(message, status) {
-    super(message);
-    this.status = status;
-  }
-}
-
-/** What a problem+json answer says, with the fields it names. */
-function problemText(body, status) {
-  if (body && typeof body === 'object') {
-    const fields = (body.errors ?? []).map((e) => `${e.where}: ${e.problem}`).join('; ');
-    return `${body.detail ?? body.title ?? `error ${status}`}${fields ? ` (${fields})` : ''}`;
-  }
-  return `error ${status}${body ? `: ${body}` : ''}`;
 }
 
 async function api(path, init = {}) {
@@ -92,6 +78,7 @@ async function start() {
   onSubmit('sales-form', 'sales-result', showSales);
   onSubmit('stock-form', 'stock-result', showLowStock);
   onSubmit('report-form', 'report-result', generateReport);
+  onSubmit('restock-form', 'restock-result', listRestockOrders);
   try {
     await enter(await api('/auth/me'));
   } catch (e) {
@@ -143,7 +130,7 @@ async function logOut() {
   } finally {
     csrf = '';
     // the next person at this browser must not see what the last one was shown
-    for (const id of ['upload-result', 'stock-result', 'report-result', 'sales-result']) byId(id).replaceChildren();
+    for (const id of RESULTS) byId(id).replaceChildren();
     show('login');
   }
 }
@@ -151,6 +138,7 @@ async function logOut() {
 async function enter(me) {
   if (me.kind !== 'user') throw new Error('this page is for people; machines use the API with their token');
   csrf = me.csrfToken ?? '';
+  role = me.role ?? '';
   byId('who-name').textContent = `${me.displayName || me.username} (${me.role})`;
   // the stores this person may see, with their names: the by-store totals list every one of them
   const today = isoDay(new Date());
@@ -158,6 +146,7 @@ async function enter(me) {
   const options = () => stores.map((s) => el('option', { value: s.key }, `${s.key} — ${s.name}`));
   byId('upload-store').replaceChildren(...options());
   byId('stock-store').replaceChildren(...options());
+  byId('restock-store').replaceChildren(...options());
   // a report of the whole chain is for admins
   byId('report-store').replaceChildren(
     ...options(),
@@ -304,6 +293,174 @@ async function showLowStock(form, out) {
           [2, 3, 4],
         ),
   );
+}
+
+/** The store's restock orders of a status, each one openable. */
+async function listRestockOrders(form, out, keepOrder = false) {
+  if (!keepOrder) byId('restock-order').replaceChildren();
+  const query = new URLSearchParams({ store: form.store.value, status: form.status.value, limit: '50' });
+  const orders = await api(`/restock-orders?${query}`);
+  if (orders.length === 0) {
+    out.replaceChildren(el('p', {}, 'No orders.'));
+    return;
+  }
+  const rows = orders.map((o) => {
+    const open = el('button', { type: 'button', class: 'secondary' }, 'Open');
+    open.addEventListener('click', () => showOrder(o.id));
+    return el(
+      'tr',
+      { 'data-order': String(o.id) },
+      el('td', { class: 'num' }, String(o.id)),
+      el('td', {}, o.supplier),
+      el('td', {}, `${STATUS_NAMES[o.status] ?? o.status}${o.pendingChanges ? ' (changes await approval)' : ''}`),
+      el('td', { class: 'num' }, String(o.lineCount)),
+      el('td', {}, o.updatedAt.slice(0, 16).replace('T', ' ')),
+      el('td', {}, open),
+    );
+  });
+  out.replaceChildren(
+    el(
+      'table',
+      { id: 'restock-orders' },
+      el(
+        'thead',
+        {},
+        el('tr', {}, ...['#', 'Supplier', 'Status', 'Lines', 'Updated (UTC)', ''].map((h) => el('th', {}, h))),
+      ),
+      el('tbody', {}, ...rows),
+    ),
+  );
+}
+
+/**
+ * One order: its lines with why each quantity, approval for a draft (or for changes made after it was sent), and a
+ * delivery received against it, line by line, once it is issued.
+ */
+async function showOrder(id, note = '') {
+  const out = byId('restock-order');
+  const fail = (e) => out.prepend(el('p', { class: 'error', role: 'alert' }, e.message));
+  let o;
+  try {
+    o = await api(`/restock-orders/${id}`);
+  } catch (e) {
+    out.replaceChildren();
+    return fail(e);
+  }
+  const receiving = o.status === 'issued' || o.status === 'partially_received';
+  const parts = [
+    el('h3', {}, `Order ${o.id} — ${o.supplier}`),
+    el(
+      'p',
+      {},
+      'Status: ',
+      el('span', { id: 'order-status' }, STATUS_NAMES[o.status] ?? o.status),
+      o.revision > 0 ? ` · revision ${o.revision} sent${o.emailedTo ? ` to ${o.emailedTo}` : ''}` : '',
+      o.pendingChanges ? ' · changes await approval' : '',
+    ),
+  ];
+  if (note) {
+    parts.push(el('p', { class: 'status loaded' }, note));
+    // the list above shows the order's new status too
+    await listRestockOrders(byId('restock-form'), byId('restock-result'), true);
+  }
+  const lines = el(
+    'table',
+    { id: 'order-lines' },
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        ...['SKU', 'Product', 'Ordered', 'Received', 'Outstanding', 'Why'].map((h, i) =>
+          el('th', i >= 2 && i <= 4 ? { class: 'num' } : {}, h),
+        ),
+        ...(receiving ? [el('th', { class: 'num' }, 'Arrived now')] : []),
+      ),
+    ),
+    el(
+      'tbody',
+      {},
+      ...o.lines.map((l) =>
+        el(
+          'tr',
+          {},
+          el('td', {}, l.sku),
+          el('td', {}, l.name),
+          el('td', { class: 'num' }, decimal.format(l.quantity)),
+          el('td', { class: 'num' }, decimal.format(l.received)),
+          el('td', { class: 'num' }, decimal.format(l.outstanding)),
+          el('td', {}, l.rationale?.explanation ?? ''),
+          ...(receiving
+            ? [
+                el(
+                  'td',
+                  { class: 'num' },
+                  el('input', {
+                    name: `arrived-${l.sku}`,
+                    'data-sku': l.sku,
+                    value: String(l.outstanding),
+                    inputmode: 'decimal',
+                    size: '6',
+                    'aria-label': `${l.sku} arrived now`,
+                  }),
+                ),
+              ]
+            : []),
+        ),
+      ),
+    ),
+  );
+  if (!receiving) parts.push(lines);
+  const canApprove = (o.status === 'draft' || o.pendingChanges) && (role === 'manager' || role === 'admin');
+  if (canApprove) {
+    const approve = el('button', { type: 'button', id: 'order-approve' }, 'Approve and send to the supplier');
+    approve.addEventListener('click', async () => {
+      try {
+        await api(`/restock-orders/${o.id}/approve`, { method: 'POST' });
+        await showOrder(o.id, 'Approved: the purchase order is in the reports bucket.');
+      } catch (e) {
+        fail(e);
+      }
+    });
+    parts.push(el('p', {}, approve));
+  }
+  if (receiving) {
+    const form = el(
+      'form',
+      { id: 'receive-form' },
+      lines,
+      el(
+        'label',
+        {},
+        "Delivery note (the supplier's number)",
+        el('input', { name: 'reference', required: '', maxlength: '64' }),
+      ),
+      el('button', { type: 'submit' }, 'Receive'),
+    );
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const arrived = [...form.querySelectorAll('input[data-sku]')]
+        .map((i) => ({
+          sku: i.getAttribute('data-sku'),
+          quantity: /** @type {HTMLInputElement} */ (i).value.trim().replace(',', '.'),
+        }))
+        .filter((l) => l.quantity !== '' && Number(l.quantity) > 0);
+      try {
+        if (arrived.length === 0) throw new Error('enter what arrived of at least one product');
+        const r = await api(`/restock-orders/${o.id}/receive`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ lines: arrived, reference: form.reference.value.trim() }),
+        });
+        await showOrder(o.id, `Received (${r.reference ?? 'no delivery note'}): stock is updated.`);
+      } catch (e) {
+        fail(e);
+      }
+    });
+    parts.push(form);
+  }
+  out.replaceChildren(...parts);
 }
 
 /** Generates a report into the reports bucket and offers it, with the store's other recent reports. */

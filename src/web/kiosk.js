@@ -7,6 +7,8 @@
 // very same request with the same key, which the server records once and answers with the first response. Only an
 // answer that says no (not enough stock, a bad line) unlocks the basket. The unanswered request is kept in the
 // browser's storage, so a reload does not lose it.
+import { ApiError, byId, decimal, el, money, problemText } from './common.js';
+
 const API = '/api/v1';
 const TERMINAL = 'shopflow.kiosk.terminal';
 const PENDING = 'shopflow.kiosk.pending';
@@ -18,9 +20,6 @@ const METHOD_NAMES = {
   cash: 'Cash',
 };
 
-const money = new Intl.NumberFormat('pt-BR', { style: 'currency', currency: 'BRL' });
-const decimal = new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 3 });
-const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const input = (id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
 
 /**
@@ -39,21 +38,6 @@ let pending = null;
 /** @type {Omit<Item, 'quantityMilli' | 'amountCents'> | null} */
 let weighing = null;
 
-class ApiError extends Error {
-  constructor(message, status) {
-    super(message);
-    this.status = status;
-  }
-}
-
-function problemText(body, status) {
-  if (body && typeof body === 'object') {
-    const fields = (body.errors ?? []).map((e) => `${e.where}: ${e.problem}`).join('; ');
-    return `${body.detail ?? body.title ?? `error ${status}`}${fields ? ` (${fields})` : ''}`;
-  }
-  return `error ${status}`;
-}
-
 async function api(path, init = {}) {
   const headers = { accept: 'application/json', authorization: `Bearer ${terminal?.token ?? ''}` };
   if (init.body) headers['content-type'] = 'application/json';
@@ -70,13 +54,6 @@ async function api(path, init = {}) {
     throw new ApiError(problemText(body, res.status), res.status);
   }
   return body;
-}
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  node.append(...children.map((c) => (typeof c === 'string' ? document.createTextNode(c) : c)));
-  return node;
 }
 
 const quantityText = (milli, unit) => (unit === 'KG' ? `${decimal.format(milli / 1000)} kg` : String(milli / 1000));

@@ -1,0 +1,31 @@
+// What both pages (app.js, kiosk.js) build with: elements from text, the API's problem answers, Brazilian number
+// formats.
+export const money = new Intl.NumberFormat('pt-BR', { style: 'currency', currency: 'BRL' });
+export const decimal = new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 3 });
+
+export const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+/** An element with attributes and children (strings become text nodes, never markup). */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+  node.append(...children.map((c) => (typeof c === 'string' ? document.createTextNode(c) : c)));
+  return node;
+}
+
+/** An API call that was answered with an error status. */
+export class ApiError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/** What a problem+json answer says, with the fields it names. */
+export function problemText(body, status) {
+  if (body && typeof body === 'object') {
+    const fields = (body.errors ?? []).map((e) => `${e.where}: ${e.problem}`).join('; ');
+    return `${body.detail ?? body.title ?? `error ${status}`}${fields ? ` (${fields})` : ''}`;
+  }
+  return `error ${status}${body ? `: ${body}` : ''}`;
+}

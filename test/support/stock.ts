@@ -1,0 +1,15 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../src/db/schema.ts';
+
+/** A store's stock of a product, in thousandths, read straight from its balance row (which must exist). */
+export async function onHandMilli(db: Kysely<DB>, store: string, sku: string): Promise<number> {
+  const r = await db
+    .selectFrom('stock_balances as b')
+    .innerJoin('stores as s', 's.id', 'b.store_id')
+    .innerJoin('products as p', 'p.id', 'b.product_id')
+    .select('b.on_hand_milli')
+    .where('s.code', '=', store)
+    .where('p.sku', '=', sku)
+    .executeTakeFirstOrThrow();
+  return Number(r.on_hand_milli);
+}
