@@ -9,7 +9,6 @@ import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type DemoMasterData, generateMasterData, iterateLargeDay } from '../src/demo/generate.ts';
 import { productsCsv, storesCsv } from '../src/demo/write.ts';
-import { recordCount } from '../src/inventory/operations.ts';
 import { importProducts, importStock, importStores } from '../src/masterdata/import.ts';
 import { createUser } from '../src/users/users.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
@@ -22,6 +21,7 @@ const brl = new Intl.NumberFormat('pt-BR', { style: 'currency', currency: 'BRL' 
 // the browser and Node may space the currency differently (a no-break space or a plain one)
 const spaced = (s: string) => s.replace(/\s/g, ' ');
 const quantityText = new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 3 });
+const signed = new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 3, signDisplay: 'exceptZero' });
 
 const field = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 const decimal = (n: number, scale: number) => `${n < 0 ? '-' : ''}${(Math.abs(n) / 10 ** scale).toFixed(scale)}`;
@@ -205,8 +205,22 @@ describe('the employees page in a browser', () => {
   it("lists a store's restock orders, approves a draft and receives its delivery line by line", async () => {
     const { database } = t.app.ctx;
     const low = master.products[0]!;
-    // a count finds the shelf lower still: the low-stock alert drafts its supplier's order
-    await recordCount(database, 'S001', { reason: 'shelf count', lines: [{ sku: low.sku, counted: 1 }] }, 'test');
+    // a count on the page puts the shelf at 1, under its reorder point: its low-stock alert drafts the supplier's order
+    await page.selectOption('#count-store', 'S001');
+    await page.fill('#count-form input[name=sku]', 'NO-SUCH-SKU');
+    await page.fill('#count-form input[name=counted]', '1');
+    await page.click('#count-form button[type=submit]');
+    await page.locator('#count-result .error', { hasText: 'NO-SUCH-SKU' }).waitFor();
+    const previous = await onHand(low.sku);
+    await page.fill('#count-form input[name=sku]', low.sku);
+    await page.fill('#count-form input[name=counted]', '1');
+    await page.click('#count-form button[type=submit]');
+    await page.locator('#count-done').waitFor();
+    assert.equal(
+      await page.textContent('#count-done'),
+      `${low.sku} ${low.name}: ${quantityText.format(previous / 1000)} → 1 (${signed.format((1000 - previous) / 1000)}), recorded by user:gerente`,
+    );
+    assert.equal(await onHand(low.sku), 1000);
     const draft = await database.db
       .selectFrom('restock_orders as o')
       .innerJoin('restock_order_lines as l', 'l.order_id', 'o.id')
@@ -269,6 +283,7 @@ describe('the employees page in a browser', () => {
     for (const id of [
       '#upload-result',
       '#stock-result',
+      '#count-result',
       '#restock-result',
       '#restock-order',
       '#report-result',

@@ -10,7 +10,15 @@ const POLL_MS = 700;
 /** reports of the stock as it is when generated: they take no period end */
 const STOCK_REPORTS = ['low-stock', 'stock-position'];
 /** every element that shows data: emptied at logout */
-const RESULTS = ['upload-result', 'stock-result', 'restock-result', 'restock-order', 'report-result', 'sales-result'];
+const RESULTS = [
+  'upload-result',
+  'stock-result',
+  'count-result',
+  'restock-result',
+  'restock-order',
+  'report-result',
+  'sales-result',
+];
 const STATUS_NAMES = {
   draft: 'draft',
   approved: 'approved',
@@ -77,6 +85,7 @@ async function start() {
   onSubmit('upload-form', 'upload-result', upload);
   onSubmit('sales-form', 'sales-result', showSales);
   onSubmit('stock-form', 'stock-result', showLowStock);
+  onSubmit('count-form', 'count-result', recordCount);
   onSubmit('report-form', 'report-result', generateReport);
   onSubmit('restock-form', 'restock-result', listRestockOrders);
   try {
@@ -147,6 +156,7 @@ async function enter(me) {
   byId('upload-store').replaceChildren(...options());
   byId('stock-store').replaceChildren(...options());
   byId('restock-store').replaceChildren(...options());
+  byId('count-store').replaceChildren(...options());
   // a report of the whole chain is for admins
   byId('report-store').replaceChildren(
     ...options(),
@@ -293,6 +303,29 @@ async function showLowStock(form, out) {
           [2, 3, 4],
         ),
   );
+}
+
+/** Sets a product's stock to what was counted on the shelf: the difference is recorded as a count movement. */
+async function recordCount(form, out) {
+  const r = await api(`/stock/${encodeURIComponent(form.store.value)}/counts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      reason: form.reason.value.trim(),
+      lines: [{ sku: form.sku.value.trim(), counted: form.counted.value.trim().replace(',', '.') }],
+    }),
+  });
+  const l = r.lines[0];
+  const signed = new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 3, signDisplay: 'exceptZero' });
+  out.replaceChildren(
+    el(
+      'p',
+      { id: 'count-done' },
+      `${l.sku} ${l.name}: ${decimal.format(l.previous)} → ${decimal.format(l.counted)} (${signed.format(l.difference)}), recorded by ${r.actor}`,
+    ),
+  );
+  form.sku.value = '';
+  form.counted.value = '';
 }
 
 /** The store's restock orders of a status, each one openable. */
