@@ -277,6 +277,39 @@ describe('the employees page in a browser', () => {
     assert.equal(await onHand(low.sku), stockBefore + ordered);
   });
 
+  it("makes a kiosk token for a manager's store, shown once, that works until it is revoked from the page", async () => {
+    assert.equal(await page.locator('#tokens').isVisible(), true, "managers make their stores' tokens");
+    await page.selectOption('#tokens-store', 'S001');
+    await page.selectOption('#tokens-form select[name=purpose]', 'kiosk');
+    await page.fill('#tokens-form input[name=label]', 'Kiosk <i>1</i>');
+    await page.click('#tokens-form button[type=submit]');
+    const secret = (await page.locator('#token-secret').textContent()) ?? '';
+    const me = (token: string) =>
+      fetch(`${t.baseUrl}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await me(secret);
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as Record<string, unknown>;
+    assert.deepEqual(
+      { ...body, tokenId: undefined },
+      {
+        kind: 'token',
+        tokenId: undefined,
+        purpose: 'kiosk',
+        stores: ['S001'],
+        allStores: false,
+      },
+    );
+    const row = page.locator('#tokens-table tbody tr', { hasText: 'Kiosk <i>1</i>' });
+    await row.waitFor();
+    assert.equal(await page.locator('#tokens-table i').count(), 0, 'the label is text, not markup');
+    assert.ok(!(await page.textContent('#tokens-result'))?.includes(secret), 'the list never shows a secret');
+
+    page.once('dialog', (d) => void d.accept());
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await row.waitFor({ state: 'detached' });
+    assert.equal((await me(secret)).status, 401, 'a revoked token stops at its next request');
+  });
+
   it('logs out: the session is gone, and a reload shows the login form again', async () => {
     await page.click('#logout');
     await page.locator('#login-form').waitFor();
@@ -288,6 +321,8 @@ describe('the employees page in a browser', () => {
       '#restock-order',
       '#report-result',
       '#sales-result',
+      '#token-made',
+      '#tokens-result',
     ]) {
       assert.equal(await page.locator(`${id} > *`).count(), 0, `${id} is emptied for whoever logs in next`);
     }

@@ -18,6 +18,8 @@ const RESULTS = [
   'restock-order',
   'report-result',
   'sales-result',
+  'token-made',
+  'tokens-result',
 ];
 const STATUS_NAMES = {
   draft: 'draft',
@@ -88,6 +90,8 @@ async function start() {
   onSubmit('count-form', 'count-result', recordCount);
   onSubmit('report-form', 'report-result', generateReport);
   onSubmit('restock-form', 'restock-result', listRestockOrders);
+  onSubmit('tokens-form', 'token-made', makeToken);
+  byId('tokens-list').addEventListener('click', () => listTokens().catch(fatal));
   try {
     await enter(await api('/auth/me'));
   } catch (e) {
@@ -157,6 +161,9 @@ async function enter(me) {
   byId('stock-store').replaceChildren(...options());
   byId('restock-store').replaceChildren(...options());
   byId('count-store').replaceChildren(...options());
+  byId('tokens-store').replaceChildren(...options());
+  // tokens are made and revoked by the stores' managers (and admins)
+  byId('tokens').hidden = role !== 'manager' && role !== 'admin';
   // a report of the whole chain is for admins
   byId('report-store').replaceChildren(
     ...options(),
@@ -326,6 +333,77 @@ async function recordCount(form, out) {
   );
   form.sku.value = '';
   form.counted.value = '';
+}
+
+/** Makes a token for the chosen store and purpose and shows its secret, this once. */
+async function makeToken(form, out) {
+  const label = form.label.value.trim();
+  const made = await api('/tokens', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ store: form.store.value, purpose: form.purpose.value, ...(label ? { label } : {}) }),
+  });
+  form.label.value = '';
+  out.replaceChildren(
+    el(
+      'p',
+      {},
+      `Token ${made.id} for ${made.purpose === 'kiosk' ? 'a kiosk' : 'uploads'} at ${made.store}: `,
+      el('code', { id: 'token-secret' }, made.token),
+    ),
+    el('p', {}, 'Copy it now: it is not shown again. Whoever holds it acts for this store, so keep it out of mail.'),
+  );
+  await listTokens();
+}
+
+/** The chosen store's live tokens, each revocable. */
+async function listTokens() {
+  const out = byId('tokens-result');
+  const store = /** @type {HTMLSelectElement} */ (byId('tokens-store')).value;
+  const tokens = await api(`/tokens?store=${encodeURIComponent(store)}`);
+  const when = (t) => (t ? t.slice(0, 16).replace('T', ' ') : '—');
+  const rows = tokens.map((t) => {
+    const revoke = el('button', { type: 'button', class: 'secondary' }, 'Revoke');
+    revoke.addEventListener('click', async () => {
+      if (!confirm(`Revoke token ${t.id} (${t.label ?? t.purpose})? Whatever uses it stops at its next request.`))
+        return;
+      try {
+        await api(`/tokens/${t.id}`, { method: 'DELETE' });
+        await listTokens();
+      } catch (e) {
+        out.prepend(el('p', { class: 'error', role: 'alert' }, e.message));
+      }
+    });
+    return el(
+      'tr',
+      { 'data-token': String(t.id) },
+      el('td', { class: 'num' }, String(t.id)),
+      el('td', {}, t.purpose),
+      el('td', {}, t.label ?? ''),
+      el('td', {}, t.createdBy ?? ''),
+      el('td', {}, when(t.createdAt)),
+      el('td', {}, when(t.lastUsedAt)),
+      el('td', {}, revoke),
+    );
+  });
+  out.replaceChildren(
+    tokens.length === 0
+      ? el('p', {}, 'No live tokens.')
+      : el(
+          'table',
+          { id: 'tokens-table' },
+          el(
+            'thead',
+            {},
+            el(
+              'tr',
+              {},
+              ...['#', 'For', 'Label', 'Made by', 'Made (UTC)', 'Last used (UTC)', ''].map((h) => el('th', {}, h)),
+            ),
+          ),
+          el('tbody', {}, ...rows),
+        ),
+  );
 }
 
 /** The store's restock orders of a status, each one openable. */
