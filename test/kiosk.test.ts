@@ -154,6 +154,12 @@ describe('the self-checkout terminal page in a browser', () => {
     await scan(ean('789100000099'));
     await page.locator('#scan-error', { hasText: 'no product has this code' }).waitFor();
     await scan(encodeScaleLabel(PROFILE, '0123', 435)); // 0.435 kg of cheese, priced by the store
+    // a weighed product left out adds nothing
+    await scan(HAM.sku);
+    await page.locator('#weight-form').waitFor();
+    await page.click('#weight-cancel');
+    await page.locator('#code').waitFor();
+    assert.equal(await page.locator('#basket tbody tr').count(), 3);
     await scan(HAM.sku);
     await page.locator('#weight-form').waitFor();
     await page.fill('#kg', 'abc');

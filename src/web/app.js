@@ -1,7 +1,9 @@
-// The employees' page: log in, send a store-day's sales file and follow its ingest, see a store's low stock and
-// its restock orders (approve them, receive deliveries against them), generate reports (PDF or CSV, saved to the reports bucket), look at a period's sales and download them as CSV. A plain ES module without a build step; it only talks to the JSON API under /api/v1 with the
-// session cookie, echoing the session's CSRF token on every state-changing request. Everything that comes from a
-// file or the database is put on the page as text, never as markup.
+// The employees' page: log in; send a store-day's sales file and follow its ingest; a store's low stock and a shelf
+// count; its restock orders (approve a draft, receive a delivery against it); its kiosk and upload tokens
+// (managers); reports (PDF or CSV, saved to the reports bucket); a period's sales with CSV downloads. A plain ES
+// module without a build step; it only talks to the JSON API under /api/v1 with the session cookie, echoing the
+// session's CSRF token on every state-changing request. Everything that comes from a file or the database is put on
+// the page as text, never as markup.
 import { ApiError, byId, decimal, el, money, problemText } from './common.js';
 
 const API = '/api/v1';
@@ -30,6 +32,7 @@ const STATUS_NAMES = {
   cancelled: 'cancelled',
 };
 
+const signedDecimal = new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 3, signDisplay: 'exceptZero' });
 const signedPercent = new Intl.NumberFormat('pt-BR', {
   style: 'percent',
   maximumFractionDigits: 1,
@@ -323,12 +326,11 @@ async function recordCount(form, out) {
     }),
   });
   const l = r.lines[0];
-  const signed = new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 3, signDisplay: 'exceptZero' });
   out.replaceChildren(
     el(
       'p',
       { id: 'count-done' },
-      `${l.sku} ${l.name}: ${decimal.format(l.previous)} → ${decimal.format(l.counted)} (${signed.format(l.difference)}), recorded by ${r.actor}`,
+      `${l.sku} ${l.name}: ${decimal.format(l.previous)} → ${decimal.format(l.counted)} (${signedDecimal.format(l.difference)}), recorded by ${r.actor}`,
     ),
   );
   form.sku.value = '';

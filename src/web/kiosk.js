@@ -79,7 +79,7 @@ function start() {
   byId('unpair').addEventListener('click', unpair);
   byId('scan-form').addEventListener('submit', scan);
   byId('weight-form').addEventListener('submit', addWeighed);
-  byId('weight-cancel').addEventListener('click', () => askWeight(null));
+  byId('weight-cancel').addEventListener('click', closeWeighing);
   byId('clear').addEventListener('click', () => {
     basket = [];
     render();
@@ -161,7 +161,8 @@ async function lookUp(code) {
       // a scale label carries its own weight (or price): one line per label
       basket.push({ ...item, quantityMilli: Math.round(p.label.quantity * 1000), amountCents: p.label.totalCents });
     } else if (p.unit === 'KG') {
-      askWeight(item);
+      // the scans after it wait until its weight is given (or it is left out)
+      await new Promise((resolve) => askWeight(item, resolve));
       return;
     } else {
       const same = basket.find((i) => i.sku === p.sku && i.matchedBy !== 'scale_label');
@@ -178,8 +179,12 @@ async function lookUp(code) {
   }
 }
 
-function askWeight(item) {
+/** called when the weighed product on the form is added or left out */
+let weighed = () => {};
+
+function askWeight(item, done = () => {}) {
   weighing = item;
+  weighed = done;
   byId('weight-form').hidden = !item;
   byId('scan-form').hidden = !!item;
   if (item) {
@@ -189,6 +194,13 @@ function askWeight(item) {
   } else {
     input('code').focus();
   }
+}
+
+/** Hides the weight form (its product added or left out) and lets the scans queued behind it go on. */
+function closeWeighing() {
+  const done = weighed;
+  askWeight(null);
+  done();
 }
 
 function addWeighed(event) {
@@ -203,8 +215,8 @@ function addWeighed(event) {
   }
   byId('scan-error').textContent = '';
   basket.push({ ...weighing, quantityMilli: milli, amountCents: amountOf(milli, weighing.priceCents) });
-  askWeight(null);
   render();
+  closeWeighing();
 }
 
 function render() {
