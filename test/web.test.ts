@@ -221,6 +221,26 @@ describe('the employees page in a browser', () => {
       `${low.sku} ${low.name}: ${quantityText.format(previous / 1000)} → 1 (${signed.format((1000 - previous) / 1000)}), recorded by user:gerente`,
     );
     assert.equal(await onHand(low.sku), 1000);
+
+    // goods that came without an order, under their delivery note: received once
+    const other = master.products[1]!;
+    const otherBefore = await onHand(other.sku);
+    await page.selectOption('#receipt-store', 'S001');
+    await page.fill('#receipt-form input[name=reference]', 'NF-555');
+    await page.fill('#receipt-form input[name=sku]', other.sku);
+    await page.fill('#receipt-form input[name=quantity]', '12');
+    await page.click('#receipt-form button[type=submit]');
+    await page.locator('#receipt-done').waitFor();
+    assert.equal(
+      await page.textContent('#receipt-done'),
+      `NF-555: ${other.sku} ${other.name} +12, now ${quantityText.format(otherBefore / 1000 + 12)} on hand`,
+    );
+    assert.equal(await onHand(other.sku), otherBefore + 12_000);
+    await page.fill('#receipt-form input[name=sku]', other.sku);
+    await page.fill('#receipt-form input[name=quantity]', '12');
+    await page.click('#receipt-form button[type=submit]');
+    await page.locator('#receipt-result .error', { hasText: 'NF-555' }).waitFor();
+    assert.equal(await onHand(other.sku), otherBefore + 12_000, 'the same document is not received twice');
     const draft = await database.db
       .selectFrom('restock_orders as o')
       .innerJoin('restock_order_lines as l', 'l.order_id', 'o.id')
@@ -317,6 +337,7 @@ describe('the employees page in a browser', () => {
       '#upload-result',
       '#stock-result',
       '#count-result',
+      '#receipt-result',
       '#restock-result',
       '#restock-order',
       '#report-result',

@@ -1,5 +1,5 @@
-// The employees' page: log in; send a store-day's sales file and follow its ingest; a store's low stock and a shelf
-// count; its restock orders (approve a draft, receive a delivery against it); its kiosk and upload tokens
+// The employees' page: log in; send a store-day's sales file and follow its ingest; a store's low stock, a shelf
+// count and goods received; its restock orders (approve a draft, receive a delivery against it); its kiosk and upload tokens
 // (managers); reports (PDF or CSV, saved to the reports bucket); a period's sales with CSV downloads. A plain ES
 // module without a build step; it only talks to the JSON API under /api/v1 with the session cookie, echoing the
 // session's CSRF token on every state-changing request. Everything that comes from a file or the database is put on
@@ -16,6 +16,7 @@ const RESULTS = [
   'upload-result',
   'stock-result',
   'count-result',
+  'receipt-result',
   'restock-result',
   'restock-order',
   'report-result',
@@ -91,6 +92,7 @@ async function start() {
   onSubmit('sales-form', 'sales-result', showSales);
   onSubmit('stock-form', 'stock-result', showLowStock);
   onSubmit('count-form', 'count-result', recordCount);
+  onSubmit('receipt-form', 'receipt-result', receiveGoods);
   onSubmit('report-form', 'report-result', generateReport);
   onSubmit('restock-form', 'restock-result', listRestockOrders);
   onSubmit('tokens-form', 'token-made', makeToken);
@@ -164,6 +166,7 @@ async function enter(me) {
   byId('stock-store').replaceChildren(...options());
   byId('restock-store').replaceChildren(...options());
   byId('count-store').replaceChildren(...options());
+  byId('receipt-store').replaceChildren(...options());
   byId('tokens-store').replaceChildren(...options());
   // tokens are made and revoked by the stores' managers (and admins)
   byId('tokens').hidden = role !== 'manager' && role !== 'admin';
@@ -335,6 +338,30 @@ async function recordCount(form, out) {
   );
   form.sku.value = '';
   form.counted.value = '';
+}
+
+/** Books goods that arrived without a restock order under their invoice or delivery note (received once). */
+async function receiveGoods(form, out) {
+  const supplier = form.supplier.value.trim();
+  const r = await api(`/stock/${encodeURIComponent(form.store.value)}/receipts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      reference: form.reference.value.trim(),
+      ...(supplier ? { supplier } : {}),
+      lines: [{ sku: form.sku.value.trim(), quantity: form.quantity.value.trim().replace(',', '.') }],
+    }),
+  });
+  const l = r.lines[0];
+  out.replaceChildren(
+    el(
+      'p',
+      { id: 'receipt-done' },
+      `${r.reference}: ${l.sku} ${l.name} +${decimal.format(l.quantity)}, now ${decimal.format(l.onHand)} on hand`,
+    ),
+  );
+  form.sku.value = '';
+  form.quantity.value = '';
 }
 
 /** Makes a token for the chosen store and purpose and shows its secret, this once. */
