@@ -330,6 +330,43 @@ describe('the employees page in a browser', () => {
     assert.equal((await me(secret)).status, 401, 'a revoked token stops at its next request');
   });
 
+  it('transfers stock between two stores for a manager of both, and refuses more than the sender has', async () => {
+    assert.equal(await page.locator('#transfer').isVisible(), false, 'a manager of one store has nowhere to send to');
+    await createUser(
+      t.app.ctx.database,
+      { username: 'regional', password, role: 'manager', stores: ['S001', 'S002'] },
+      'test',
+      { hashCost: 'insecure-test-only' },
+    );
+    await page.click('#logout');
+    await page.fill('#login-form input[name=username]', 'regional');
+    await page.fill('#login-form input[name=password]', password);
+    await page.click('#login-form button[type=submit]');
+    await page.locator('#transfer').waitFor();
+
+    const sku = master.products[1]!.sku;
+    const from = await onHand(sku);
+    const to = await onHandMilli(t.app.ctx.database.db, 'S002', sku).catch(() => 0);
+    await page.selectOption('#transfer-from', 'S001');
+    await page.selectOption('#transfer-to', 'S002');
+    await page.fill('#transfer-form input[name=reason]', 'S002 ran out');
+    await page.fill('#transfer-form input[name=sku]', sku);
+    await page.fill('#transfer-form input[name=quantity]', String(from / 1000 + 1));
+    await page.click('#transfer-form button[type=submit]');
+    await page.locator('#transfer-result .error', { hasText: 'does not have enough' }).waitFor();
+    assert.equal(await onHand(sku), from, 'a refused transfer moves nothing');
+
+    await page.fill('#transfer-form input[name=quantity]', '3');
+    await page.click('#transfer-form button[type=submit]');
+    await page.locator('#transfer-done').waitFor();
+    assert.equal(
+      await page.textContent('#transfer-done'),
+      `${sku} ${master.products[1]!.name}: 3 from S001 (now ${quantityText.format(from / 1000 - 3)}) to S002 (now ${quantityText.format(to / 1000 + 3)})`,
+    );
+    assert.equal(await onHand(sku), from - 3000);
+    assert.equal(await onHandMilli(t.app.ctx.database.db, 'S002', sku), to + 3000);
+  });
+
   it('logs out: the session is gone, and a reload shows the login form again', async () => {
     await page.click('#logout');
     await page.locator('#login-form').waitFor();
@@ -338,6 +375,7 @@ describe('the employees page in a browser', () => {
       '#stock-result',
       '#count-result',
       '#receipt-result',
+      '#transfer-result',
       '#restock-result',
       '#restock-order',
       '#report-result',

@@ -1,9 +1,9 @@
 // The employees' page: log in; send a store-day's sales file and follow its ingest; a store's low stock, a shelf
-// count and goods received; its restock orders (approve a draft, receive a delivery against it); its kiosk and upload tokens
-// (managers); reports (PDF or CSV, saved to the reports bucket); a period's sales with CSV downloads. A plain ES
-// module without a build step; it only talks to the JSON API under /api/v1 with the session cookie, echoing the
-// session's CSRF token on every state-changing request. Everything that comes from a file or the database is put on
-// the page as text, never as markup.
+// count, goods received and a transfer; its restock orders (approve a draft, receive a delivery against it); its
+// kiosk and upload tokens (managers); reports (PDF or CSV, saved to the reports bucket); a period's sales with CSV
+// downloads. A plain ES module without a build step; it only talks to the JSON API under /api/v1 with the session
+// cookie, echoing the session's CSRF token on every state-changing request. Everything that comes from a file or the
+// database is put on the page as text, never as markup.
 import { ApiError, byId, decimal, el, money, problemText } from './common.js';
 
 const API = '/api/v1';
@@ -17,6 +17,7 @@ const RESULTS = [
   'stock-result',
   'count-result',
   'receipt-result',
+  'transfer-result',
   'restock-result',
   'restock-order',
   'report-result',
@@ -93,6 +94,7 @@ async function start() {
   onSubmit('stock-form', 'stock-result', showLowStock);
   onSubmit('count-form', 'count-result', recordCount);
   onSubmit('receipt-form', 'receipt-result', receiveGoods);
+  onSubmit('transfer-form', 'transfer-result', transferStock);
   onSubmit('report-form', 'report-result', generateReport);
   onSubmit('restock-form', 'restock-result', listRestockOrders);
   onSubmit('tokens-form', 'token-made', makeToken);
@@ -167,6 +169,10 @@ async function enter(me) {
   byId('restock-store').replaceChildren(...options());
   byId('count-store').replaceChildren(...options());
   byId('receipt-store').replaceChildren(...options());
+  byId('transfer-from').replaceChildren(...options());
+  byId('transfer-to').replaceChildren(...options());
+  // transfers are for managers and admins, between two stores they both see
+  byId('transfer').hidden = (role !== 'manager' && role !== 'admin') || stores.length < 2;
   byId('tokens-store').replaceChildren(...options());
   // tokens are made and revoked by the stores' managers (and admins)
   byId('tokens').hidden = role !== 'manager' && role !== 'admin';
@@ -358,6 +364,29 @@ async function receiveGoods(form, out) {
       'p',
       { id: 'receipt-done' },
       `${r.reference}: ${l.sku} ${l.name} +${decimal.format(l.quantity)}, now ${decimal.format(l.onHand)} on hand`,
+    ),
+  );
+  form.sku.value = '';
+  form.quantity.value = '';
+}
+
+/** Moves stock from one store to another in one transaction (never more than the sending store has). */
+async function transferStock(form, out) {
+  const r = await api(`/stock/${encodeURIComponent(form.from.value)}/transfers`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      to: form.to.value,
+      reason: form.reason.value.trim(),
+      lines: [{ sku: form.sku.value.trim(), quantity: form.quantity.value.trim().replace(',', '.') }],
+    }),
+  });
+  const l = r.lines[0];
+  out.replaceChildren(
+    el(
+      'p',
+      { id: 'transfer-done' },
+      `${l.sku} ${l.name}: ${decimal.format(l.quantity)} from ${r.from} (now ${decimal.format(l.fromOnHand)}) to ${r.to} (now ${decimal.format(l.toOnHand)})`,
     ),
   );
   form.sku.value = '';
