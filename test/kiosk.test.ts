@@ -2,7 +2,8 @@
 // server on a loopback port: pairing refuses a wrong token and an upload token, a customer scans barcodes (faster
 // than they are looked up), a SKU, a scale label and a weighed product, pays and gets the receipt; stock moves by exactly what was bought. A payment
 // whose answer is lost (the request reaches the server, the answer never reaches the page) keeps the basket locked,
-// survives a reload, and "Try again" records it once. A refusal (not enough stock) unlocks the basket. The checkout
+// survives a reload, and "Try again" records it once. A refusal (not enough stock) unlocks the basket. A manager
+// finds a purchase by the number on its receipt on the employees' page and voids it. The checkout
 // API itself is tested on both databases elsewhere: one backend is enough here.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { ledgerMismatches } from '../src/inventory/ledger.ts';
 import { receiveGoods } from '../src/inventory/operations.ts';
 import { rollupMismatches } from '../src/sales/rollup.ts';
 import { createToken } from '../src/users/tokens.ts';
+import { createUser } from '../src/users/users.ts';
 import { createStores } from './support/auth.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { onHandMilli } from './support/stock.ts';
@@ -193,6 +195,7 @@ describe('the self-checkout terminal page in a browser', () => {
     const [c] = await checkouts();
     assert.ok(c);
     assert.equal(await page.textContent('#receipt-id'), c.receipt_id);
+    assert.equal(await page.textContent('#receipt-number'), String(c.id), 'the number staff find it by');
     assert.equal(Number(c.total_cents), total);
     assert.equal(spaced(await page.textContent('#receipt-total')), money(total));
     assert.equal(await page.textContent('#receipt-method'), 'Pix');
@@ -262,5 +265,44 @@ describe('the self-checkout terminal page in a browser', () => {
     assert.equal((await checkouts()).length, countBefore + 1);
     await invariants();
     assert.deepEqual(problems, [], 'no console error or CSP refusal');
+  });
+
+  it('lets a manager find the first purchase by its number on the employees page and void it', async () => {
+    const password = 'a long enough password 2';
+    await createUser(t.app.ctx.database, { username: 'gerente', password, role: 'manager', stores: ['K01'] }, 'test', {
+      hashCost: 'insecure-test-only',
+    });
+    const [first] = await checkouts();
+    assert.ok(first);
+    const before = { water: await onHand(WATER.sku), ham: await onHand(HAM.sku) };
+    const staff = await browser.newPage();
+    try {
+      await staff.goto(`${t.baseUrl}/`);
+      await staff.fill('#login-form input[name=username]', 'gerente');
+      await staff.fill('#login-form input[name=password]', password);
+      await staff.click('#login-form button[type=submit]');
+      await staff.locator('#work').waitFor();
+      await staff.selectOption('#purchase-store', 'K01');
+      await staff.fill('#purchase-form input[name=id]', String(first.id));
+      await staff.click('#purchase-form button[type=submit]');
+      await staff.locator('#purchase-lines').waitFor();
+      assert.equal(await staff.locator('#purchase-lines tbody tr').count(), 4);
+      assert.equal(await staff.textContent('#purchase-status'), 'completed');
+      await staff.fill('#void-form input[name=reason]', 'customer returned it');
+      await staff.click('#void-form button[type=submit]');
+      await staff.locator('#purchase-status', { hasText: 'voided (customer returned it)' }).waitFor();
+      assert.equal(await staff.locator('#void-form').count(), 0, 'a voided purchase cannot be voided again');
+    } finally {
+      await staff.close();
+    }
+    const voided = await db()
+      .selectFrom('checkouts')
+      .select('status')
+      .where('id', '=', first.id)
+      .executeTakeFirstOrThrow();
+    assert.equal(voided.status, 'voided');
+    assert.equal(await onHand(WATER.sku), before.water + 2000, 'the goods are back on the shelf');
+    assert.equal(await onHand(HAM.sku), before.ham + 350);
+    await invariants();
   });
 });

@@ -1,9 +1,10 @@
 // The employees' page: log in; send a store-day's sales file and follow its ingest; a store's low stock, a shelf
-// count, goods received and a transfer; its restock orders (approve a draft, receive a delivery against it); its
-// kiosk and upload tokens (managers); reports (PDF or CSV, saved to the reports bucket); a period's sales with CSV
-// downloads. A plain ES module without a build step; it only talks to the JSON API under /api/v1 with the session
-// cookie, echoing the session's CSRF token on every state-changing request. Everything that comes from a file or the
-// database is put on the page as text, never as markup.
+// count, goods received and a transfer; a self-checkout purchase by its number (and voiding it); the store's restock
+// orders (approve a draft, receive a delivery against it); its kiosk and upload tokens (managers); reports (PDF or
+// CSV, saved to the reports bucket); a period's sales with CSV downloads. A plain ES module without a build step; it
+// only talks to the JSON API under /api/v1 with the session cookie, echoing the session's CSRF token on every
+// state-changing request. Everything that comes from a file or the database is put on the page as text, never as
+// markup.
 import { ApiError, byId, decimal, el, money, problemText } from './common.js';
 
 const API = '/api/v1';
@@ -18,6 +19,7 @@ const RESULTS = [
   'count-result',
   'receipt-result',
   'transfer-result',
+  'purchase-result',
   'restock-result',
   'restock-order',
   'report-result',
@@ -95,6 +97,9 @@ async function start() {
   onSubmit('count-form', 'count-result', recordCount);
   onSubmit('receipt-form', 'receipt-result', receiveGoods);
   onSubmit('transfer-form', 'transfer-result', transferStock);
+  onSubmit('purchase-form', 'purchase-result', (form, out) =>
+    showPurchase(form.store.value, form.id.value.trim(), out),
+  );
   onSubmit('report-form', 'report-result', generateReport);
   onSubmit('restock-form', 'restock-result', listRestockOrders);
   onSubmit('tokens-form', 'token-made', makeToken);
@@ -169,6 +174,7 @@ async function enter(me) {
   byId('restock-store').replaceChildren(...options());
   byId('count-store').replaceChildren(...options());
   byId('receipt-store').replaceChildren(...options());
+  byId('purchase-store').replaceChildren(...options());
   byId('transfer-from').replaceChildren(...options());
   byId('transfer-to').replaceChildren(...options());
   // transfers are for managers and admins, between two stores they both see
@@ -391,6 +397,58 @@ async function transferStock(form, out) {
   );
   form.sku.value = '';
   form.quantity.value = '';
+}
+
+/** A self-checkout purchase by its number (on the kiosk's receipt); a manager can void it, putting the goods back. */
+async function showPurchase(store, id, out, note = '') {
+  if (!/^\d{1,15}$/.test(id)) throw new Error(`"${id}" is not a purchase number`);
+  const c = await api(`/checkouts/${id}?store=${encodeURIComponent(store)}`);
+  const parts = [
+    el(
+      'p',
+      {},
+      `Purchase ${c.id} · receipt ${c.receiptId} · ${c.businessDate} · ${c.paymentMethod} · `,
+      el('span', { id: 'purchase-status' }, c.status === 'voided' ? `voided (${c.voidReason ?? ''})` : c.status),
+    ),
+  ];
+  if (note) parts.push(el('p', { class: 'status loaded' }, note));
+  parts.push(
+    table(
+      'purchase-lines',
+      ['Product', 'Quantity', 'Price', 'Amount'],
+      c.lines.map((l) => [
+        l.name,
+        decimal.format(l.quantity),
+        money.format(l.unitPriceCents / 100),
+        money.format(l.totalCents / 100),
+      ]),
+      [1, 2, 3],
+    ),
+    el('p', {}, `Total ${money.format(c.totalCents / 100)}`),
+  );
+  if (c.status !== 'voided' && (role === 'manager' || role === 'admin')) {
+    const form = el(
+      'form',
+      { id: 'void-form' },
+      el('label', {}, 'Why it is voided', el('input', { name: 'reason', required: '', maxlength: '300' })),
+      el('button', { type: 'submit' }, 'Void the purchase'),
+    );
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      try {
+        await api(`/checkouts/${c.id}/void`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ store, reason: form.reason.value.trim() }),
+        });
+        await showPurchase(store, String(c.id), out, 'Voided: the goods are back in stock.');
+      } catch (e) {
+        out.prepend(el('p', { class: 'error', role: 'alert' }, e.message));
+      }
+    });
+    parts.push(form);
+  }
+  out.replaceChildren(...parts);
 }
 
 /** Makes a token for the chosen store and purpose and shows its secret, this once. */

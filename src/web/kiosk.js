@@ -301,6 +301,8 @@ function settle() {
 }
 
 function showReceipt(r) {
+  // the number staff look the purchase up by (to void it, say)
+  byId('receipt-number').textContent = String(r.id);
   byId('receipt-id').textContent = r.receiptId;
   byId('receipt-when').textContent = new Date(r.createdAt).toLocaleString('pt-BR');
   byId('receipt-method').textContent = METHOD_NAMES[r.paymentMethod] ?? r.paymentMethod;
