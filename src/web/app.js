@@ -59,6 +59,10 @@ function table(id, head, rows, numeric = []) {
   );
 }
 
+/** POSTs `body` as JSON. */
+const postJson = (path, body) =>
+  api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
 async function api(path, init = {}) {
   const headers = { accept: 'application/json', ...(init.headers ?? {}) };
   if (init.method && init.method !== 'GET') headers['x-csrf-token'] = csrf;
@@ -137,11 +141,7 @@ async function logIn(event) {
   const error = byId('login-error');
   error.textContent = '';
   try {
-    const answer = await api('/auth/login', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: form.username.value, password: form.password.value }),
-    });
+    const answer = await postJson('/auth/login', { username: form.username.value, password: form.password.value });
     form.password.value = '';
     await enter({ ...answer.user, csrfToken: answer.csrfToken });
   } catch (e) {
@@ -332,13 +332,9 @@ async function showLowStock(form, out) {
 
 /** Sets a product's stock to what was counted on the shelf: the difference is recorded as a count movement. */
 async function recordCount(form, out) {
-  const r = await api(`/stock/${encodeURIComponent(form.store.value)}/counts`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      reason: form.reason.value.trim(),
-      lines: [{ sku: form.sku.value.trim(), counted: form.counted.value.trim().replace(',', '.') }],
-    }),
+  const r = await postJson(`/stock/${encodeURIComponent(form.store.value)}/counts`, {
+    reason: form.reason.value.trim(),
+    lines: [{ sku: form.sku.value.trim(), counted: form.counted.value.trim().replace(',', '.') }],
   });
   const l = r.lines[0];
   out.replaceChildren(
@@ -355,14 +351,10 @@ async function recordCount(form, out) {
 /** Books goods that arrived without a restock order under their invoice or delivery note (received once). */
 async function receiveGoods(form, out) {
   const supplier = form.supplier.value.trim();
-  const r = await api(`/stock/${encodeURIComponent(form.store.value)}/receipts`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      reference: form.reference.value.trim(),
-      ...(supplier ? { supplier } : {}),
-      lines: [{ sku: form.sku.value.trim(), quantity: form.quantity.value.trim().replace(',', '.') }],
-    }),
+  const r = await postJson(`/stock/${encodeURIComponent(form.store.value)}/receipts`, {
+    reference: form.reference.value.trim(),
+    ...(supplier ? { supplier } : {}),
+    lines: [{ sku: form.sku.value.trim(), quantity: form.quantity.value.trim().replace(',', '.') }],
   });
   const l = r.lines[0];
   out.replaceChildren(
@@ -378,14 +370,10 @@ async function receiveGoods(form, out) {
 
 /** Moves stock from one store to another in one transaction (never more than the sending store has). */
 async function transferStock(form, out) {
-  const r = await api(`/stock/${encodeURIComponent(form.from.value)}/transfers`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      to: form.to.value,
-      reason: form.reason.value.trim(),
-      lines: [{ sku: form.sku.value.trim(), quantity: form.quantity.value.trim().replace(',', '.') }],
-    }),
+  const r = await postJson(`/stock/${encodeURIComponent(form.from.value)}/transfers`, {
+    to: form.to.value,
+    reason: form.reason.value.trim(),
+    lines: [{ sku: form.sku.value.trim(), quantity: form.quantity.value.trim().replace(',', '.') }],
   });
   const l = r.lines[0];
   out.replaceChildren(
@@ -436,11 +424,7 @@ async function showPurchase(store, id, out, note = '') {
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       try {
-        await api(`/checkouts/${c.id}/void`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ store, reason: form.reason.value.trim() }),
-        });
+        await postJson(`/checkouts/${c.id}/void`, { store, reason: form.reason.value.trim() });
         await showPurchase(store, String(c.id), out, 'Voided: the goods are back in stock.');
       } catch (e) {
         out.prepend(el('p', { class: 'error', role: 'alert' }, e.message));
@@ -454,10 +438,10 @@ async function showPurchase(store, id, out, note = '') {
 /** Makes a token for the chosen store and purpose and shows its secret, this once. */
 async function makeToken(form, out) {
   const label = form.label.value.trim();
-  const made = await api('/tokens', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ store: form.store.value, purpose: form.purpose.value, ...(label ? { label } : {}) }),
+  const made = await postJson('/tokens', {
+    store: form.store.value,
+    purpose: form.purpose.value,
+    ...(label ? { label } : {}),
   });
   form.label.value = '';
   out.replaceChildren(
@@ -675,10 +659,9 @@ async function showOrder(id, note = '') {
         .filter((l) => l.quantity !== '' && Number(l.quantity) > 0);
       try {
         if (arrived.length === 0) throw new Error('enter what arrived of at least one product');
-        const r = await api(`/restock-orders/${o.id}/receive`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ lines: arrived, reference: form.reference.value.trim() }),
+        const r = await postJson(`/restock-orders/${o.id}/receive`, {
+          lines: arrived,
+          reference: form.reference.value.trim(),
         });
         await showOrder(o.id, `Received (${r.reference ?? 'no delivery note'}): stock is updated.`);
       } catch (e) {
@@ -702,11 +685,7 @@ async function generateReport(form, out) {
     // stock reports show the stock as it is now: no period end
     ...(form.to.value && !STOCK_REPORTS.includes(form.kind.value) ? { to: form.to.value } : {}),
   };
-  const made = await api('/reports', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+  const made = await postJson('/reports', body);
   const recent = await api(`/reports?limit=10${store ? `&store=${encodeURIComponent(store)}` : ''}`);
   const period = (r) => (r.from === r.to ? r.from : `${r.from} to ${r.to}`);
   out.replaceChildren(
