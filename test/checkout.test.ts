@@ -16,6 +16,7 @@ import { rollupMismatches } from '../src/sales/rollup.ts';
 import { createStores, createTokenHeaders, createUserAndLogin, type LoggedInUser } from './support/auth.ts';
 import { backends } from './support/db.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
+import { onHandMilli } from './support/stock.ts';
 
 const ean = (body12: string) => body12 + gtinCheckDigit(body12);
 const WATER = {
@@ -69,17 +70,7 @@ for (const dialect of backends()) {
       assert.deepEqual(await ledgerMismatches(db()), [], 'every balance equals the sum of its movements');
       assert.deepEqual(await rollupMismatches(db()), [], 'the roll-up equals the sum of the sales lines');
     };
-    const onHand = async (store: string, sku: string) => {
-      const r = await db()
-        .selectFrom('stock_balances as b')
-        .innerJoin('stores as s', 's.id', 'b.store_id')
-        .innerJoin('products as p', 'p.id', 'b.product_id')
-        .select('b.on_hand_milli')
-        .where('s.code', '=', store)
-        .where('p.sku', '=', sku)
-        .executeTakeFirst();
-      return r ? Number(r.on_hand_milli) : 0;
-    };
+    const onHand = (store: string, sku: string) => onHandMilli(db(), store, sku, { missing: 0 });
     const buy = (body: unknown, key: string = randomUUID(), headers = kiosk) =>
       fetch(api('/checkouts'), {
         method: 'POST',

@@ -346,7 +346,7 @@ describe('the employees page in a browser', () => {
 
     const sku = master.products[1]!.sku;
     const from = await onHand(sku);
-    const to = await onHandMilli(t.app.ctx.database.db, 'S002', sku).catch(() => 0);
+    const to = await onHandMilli(t.app.ctx.database.db, 'S002', sku, { missing: 0 });
     await page.selectOption('#transfer-from', 'S001');
     await page.selectOption('#transfer-to', 'S002');
     await page.fill('#transfer-form input[name=reason]', 'S002 ran out');
