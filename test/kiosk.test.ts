@@ -283,7 +283,7 @@ describe('the self-checkout terminal page in a browser', () => {
       await staff.click('#login-form button[type=submit]');
       await staff.locator('#work').waitFor();
       await staff.selectOption('#purchase-store', 'K01');
-      await staff.fill('#purchase-form input[name=id]', String(first.id));
+      await staff.fill('#purchase-form input[name=number]', String(first.id));
       await staff.click('#purchase-form button[type=submit]');
       await staff.locator('#purchase-lines').waitFor();
       assert.equal(await staff.locator('#purchase-lines tbody tr').count(), 4);

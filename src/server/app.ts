@@ -1,5 +1,5 @@
 // The HTTP server shell: logging with request ids, security headers, problem+json errors, OpenAPI, health and
-// metrics, and the employees' page (src/web). Features plug in as route plugins; this file knows none of them.
+// metrics, and the pages (src/web). Features plug in as route plugins; this file knows none of them.
 //
 // Adding a feature's routes:
 //   1. Write src/server/routes/<feature>.ts exporting a FastifyPluginAsync. It is mounted under /api/v1, so the

@@ -45,8 +45,8 @@ const signedPercent = new Intl.NumberFormat('pt-BR', {
 
 /** @type {string} */
 let csrf = '';
-/** the person's role: approving orders is for managers and admins (the server checks it again) */
-let role = '';
+/** managers and admins: approving orders, voiding purchases, transfers and tokens are theirs (the server checks it) */
+let manages = false;
 
 /** A table of text cells; the columns in `numeric` are aligned as numbers. */
 function table(id, head, rows, numeric = []) {
@@ -72,6 +72,12 @@ async function api(path, init = {}) {
   if (!res.ok) throw new ApiError(problemText(body, res.status), res.status);
   return body;
 }
+
+/** A failure, shown where the answer would have been. */
+const errorLine = (e) => el('p', { class: 'error', role: 'alert' }, e.message);
+
+/** A quantity as typed (a decimal comma allowed) in the API's form. */
+const decimalText = (typed) => typed.trim().replace(',', '.');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -102,12 +108,14 @@ async function start() {
   onSubmit('receipt-form', 'receipt-result', receiveGoods);
   onSubmit('transfer-form', 'transfer-result', transferStock);
   onSubmit('purchase-form', 'purchase-result', (form, out) =>
-    showPurchase(form.store.value, form.id.value.trim(), out),
+    showPurchase(form.store.value, form.number.value.trim(), out),
   );
   onSubmit('report-form', 'report-result', generateReport);
   onSubmit('restock-form', 'restock-result', listRestockOrders);
   onSubmit('tokens-form', 'token-made', makeToken);
-  byId('tokens-list').addEventListener('click', () => listTokens().catch(fatal));
+  byId('tokens-list').addEventListener('click', () =>
+    listTokens().catch((e) => byId('tokens-result').replaceChildren(errorLine(e))),
+  );
   try {
     await enter(await api('/auth/me'));
   } catch (e) {
@@ -124,7 +132,7 @@ function onSubmit(formId, resultId, answer) {
     try {
       await answer(/** @type {HTMLFormElement} */ (event.target), out);
     } catch (e) {
-      out.replaceChildren(el('p', { class: 'error', role: 'alert' }, e.message));
+      out.replaceChildren(errorLine(e));
     }
   });
 }
@@ -163,7 +171,7 @@ async function logOut() {
 async function enter(me) {
   if (me.kind !== 'user') throw new Error('this page is for people; machines use the API with their token');
   csrf = me.csrfToken ?? '';
-  role = me.role ?? '';
+  manages = me.role === 'manager' || me.role === 'admin';
   byId('who-name').textContent = `${me.displayName || me.username} (${me.role})`;
   // the stores this person may see, with their names: the by-store totals list every one of them
   const today = isoDay(new Date());
@@ -178,10 +186,10 @@ async function enter(me) {
   byId('transfer-from').replaceChildren(...options());
   byId('transfer-to').replaceChildren(...options());
   // transfers are for managers and admins, between two stores they both see
-  byId('transfer').hidden = (role !== 'manager' && role !== 'admin') || stores.length < 2;
+  byId('transfer').hidden = !manages || stores.length < 2;
   byId('tokens-store').replaceChildren(...options());
   // tokens are made and revoked by the stores' managers (and admins)
-  byId('tokens').hidden = role !== 'manager' && role !== 'admin';
+  byId('tokens').hidden = !manages;
   // a report of the whole chain is for admins
   byId('report-store').replaceChildren(
     ...options(),
@@ -334,7 +342,7 @@ async function showLowStock(form, out) {
 async function recordCount(form, out) {
   const r = await postJson(`/stock/${encodeURIComponent(form.store.value)}/counts`, {
     reason: form.reason.value.trim(),
-    lines: [{ sku: form.sku.value.trim(), counted: form.counted.value.trim().replace(',', '.') }],
+    lines: [{ sku: form.sku.value.trim(), counted: decimalText(form.counted.value) }],
   });
   const l = r.lines[0];
   out.replaceChildren(
@@ -354,7 +362,7 @@ async function receiveGoods(form, out) {
   const r = await postJson(`/stock/${encodeURIComponent(form.store.value)}/receipts`, {
     reference: form.reference.value.trim(),
     ...(supplier ? { supplier } : {}),
-    lines: [{ sku: form.sku.value.trim(), quantity: form.quantity.value.trim().replace(',', '.') }],
+    lines: [{ sku: form.sku.value.trim(), quantity: decimalText(form.quantity.value) }],
   });
   const l = r.lines[0];
   out.replaceChildren(
@@ -373,7 +381,7 @@ async function transferStock(form, out) {
   const r = await postJson(`/stock/${encodeURIComponent(form.from.value)}/transfers`, {
     to: form.to.value,
     reason: form.reason.value.trim(),
-    lines: [{ sku: form.sku.value.trim(), quantity: form.quantity.value.trim().replace(',', '.') }],
+    lines: [{ sku: form.sku.value.trim(), quantity: decimalText(form.quantity.value) }],
   });
   const l = r.lines[0];
   out.replaceChildren(
@@ -414,7 +422,7 @@ async function showPurchase(store, id, out, note = '') {
     ),
     el('p', {}, `Total ${money.format(c.totalCents / 100)}`),
   );
-  if (c.status !== 'voided' && (role === 'manager' || role === 'admin')) {
+  if (c.status !== 'voided' && manages) {
     const form = el(
       'form',
       { id: 'void-form' },
@@ -427,7 +435,7 @@ async function showPurchase(store, id, out, note = '') {
         await postJson(`/checkouts/${c.id}/void`, { store, reason: form.reason.value.trim() });
         await showPurchase(store, String(c.id), out, 'Voided: the goods are back in stock.');
       } catch (e) {
-        out.prepend(el('p', { class: 'error', role: 'alert' }, e.message));
+        out.prepend(errorLine(e));
       }
     });
     parts.push(form);
@@ -471,7 +479,7 @@ async function listTokens() {
         await api(`/tokens/${t.id}`, { method: 'DELETE' });
         await listTokens();
       } catch (e) {
-        out.prepend(el('p', { class: 'error', role: 'alert' }, e.message));
+        out.prepend(errorLine(e));
       }
     });
     return el(
@@ -549,7 +557,7 @@ async function listRestockOrders(form, out, keepOrder = false) {
  */
 async function showOrder(id, note = '') {
   const out = byId('restock-order');
-  const fail = (e) => out.prepend(el('p', { class: 'error', role: 'alert' }, e.message));
+  const fail = (e) => out.prepend(errorLine(e));
   let o;
   try {
     o = await api(`/restock-orders/${id}`);
@@ -623,7 +631,7 @@ async function showOrder(id, note = '') {
     ),
   );
   if (!receiving) parts.push(lines);
-  const canApprove = (o.status === 'draft' || o.pendingChanges) && (role === 'manager' || role === 'admin');
+  const canApprove = (o.status === 'draft' || o.pendingChanges) && manages;
   if (canApprove) {
     const approve = el('button', { type: 'button', id: 'order-approve' }, 'Approve and send to the supplier');
     approve.addEventListener('click', async () => {
@@ -654,7 +662,7 @@ async function showOrder(id, note = '') {
       const arrived = [...form.querySelectorAll('input[data-sku]')]
         .map((i) => ({
           sku: i.getAttribute('data-sku'),
-          quantity: /** @type {HTMLInputElement} */ (i).value.trim().replace(',', '.'),
+          quantity: decimalText(/** @type {HTMLInputElement} */ (i).value),
         }))
         .filter((l) => l.quantity !== '' && Number(l.quantity) > 0);
       try {
