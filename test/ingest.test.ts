@@ -264,28 +264,33 @@ for (const dialect of backends()) {
 
     it('finishes a load after the loading process is killed mid-file, with exact totals', async () => {
       const date = '2026-02-24';
-      const big = salesRows({ ...OPTS, rowsPerStoreDay: 20_000, startDate: date }, master, store, date);
-      await putSalesFile(t.app, { bytes: salesCsv(big), storeCode: store, businessDate: date, fileName: 'grande.csv' });
+      // more than the 8 MB that the first read keeps, so that the load reads the object again and the child can
+      // stall that read halfway
+      const big = salesRows({ ...OPTS, rowsPerStoreDay: 90_000, startDate: date }, master, store, date);
+      const bytes = salesCsv(big);
+      assert.ok(bytes.length > 8 * 1024 * 1024, `${bytes.length} bytes`);
+      await putSalesFile(t.app, { bytes, storeCode: store, businessDate: date, fileName: 'grande.csv' });
       const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/ingest-worker-child.ts'], {
-        env: { ...process.env, ...t.env },
+        env: { ...process.env, ...t.env, STALL_KEY_SUFFIX: '/grande.csv' },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       let stderr = '';
-      child.stderr.on('data', (d) => {
-        stderr += d;
+      const stalled = new Promise<void>((resolve, reject) => {
+        child.stderr.on('data', (d) => {
+          stderr += d;
+          if (stderr.includes('stalled\n')) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`the child exited (${code}) before the load: ${stderr}`)));
+        setTimeout(
+          () => reject(new Error(`the child did not reach the middle of the load: ${stderr}`)),
+          60_000,
+        ).unref();
+      });
+      await stalled.catch((e) => {
+        child.kill('SIGKILL');
+        throw e;
       });
       const { db } = t.app.ctx.database;
-      const deadline = Date.now() + 60_000;
-      while (Date.now() < deadline) {
-        const f = await db
-          .selectFrom('ingest_files')
-          .select('status')
-          .where('object_key', 'like', '%grande.csv')
-          .executeTakeFirst();
-        if (f?.status === 'processing') break;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      await new Promise((r) => setTimeout(r, 150));
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
       const mid = await db
