@@ -10,7 +10,8 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { type DemoMasterData, generateMasterData, iterateLargeDay } from '../src/demo/generate.ts';
 import { productsCsv, storesCsv } from '../src/demo/write.ts';
 import { importProducts, importStock, importStores } from '../src/masterdata/import.ts';
-import { createUser } from '../src/users/users.ts';
+import { createUser, getUser } from '../src/users/users.ts';
+import { login } from './support/auth.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { onHandMilli } from './support/stock.ts';
 
@@ -367,6 +368,75 @@ describe('the employees page in a browser', () => {
     assert.equal(await onHandMilli(t.app.ctx.database.db, 'S002', sku), to + 3000);
   });
 
+  it('lets an admin add a person, change their role and stores, disable them and give them a new password', async () => {
+    assert.equal(await page.locator('#users').isVisible(), false, 'only admins manage people');
+    await createUser(t.app.ctx.database, { username: 'escritorio', password, role: 'admin', stores: [] }, 'test', {
+      hashCost: 'insecure-test-only',
+    });
+    await page.click('#logout');
+    await page.fill('#login-form input[name=username]', 'escritorio');
+    await page.fill('#login-form input[name=password]', password);
+    await page.click('#login-form button[type=submit]');
+    await page.locator('#users').waitFor();
+    const { database } = t.app.ctx;
+    const tryLogin = (username: string, pw: string) =>
+      fetch(`${t.baseUrl}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password: pw }),
+      });
+
+    // a clerk needs a store: refused, and nobody is added
+    await page.fill('#user-form input[name=username]', 'caixa1');
+    await page.selectOption('#user-form select[name=role]', 'clerk');
+    await page.click('#user-form button[type=submit]');
+    await page.locator('#user-made .error', { hasText: 'needs at least one store' }).waitFor();
+    await assert.rejects(getUser(database, 'caixa1'), /does not exist/);
+
+    await page.fill('#user-form input[name=displayName]', 'Ana <b>Caixa</b>');
+    await page.selectOption('#user-stores', ['S002']);
+    await page.click('#user-form button[type=submit]');
+    const first = (await page.locator('#user-password').textContent()) ?? '';
+    assert.equal(first.length, 20, first);
+    const clerk = await login(t, 'caixa1', first);
+    const me = (await (await fetch(`${t.baseUrl}/api/v1/auth/me`, { headers: clerk.headers() })).json()) as {
+      role: string;
+      stores: string[];
+      displayName: string;
+    };
+    assert.deepEqual([me.role, me.stores, me.displayName], ['clerk', ['S002'], 'Ana <b>Caixa</b>']);
+    const row = page.locator('#users-table tr[data-user=caixa1]');
+    await row.waitFor();
+    assert.equal(await page.locator('#users-table b').count(), 0, 'the name is text, not markup');
+    assert.ok(!(await page.textContent('#users-result'))?.includes(first), 'the list never shows a password');
+
+    await row.getByRole('button', { name: 'Change' }).click();
+    const change = page.locator('#users-table tr[data-change=caixa1]');
+    await change.locator('select[name=role]').selectOption('manager');
+    await change.locator('select[name=stores]').selectOption(['S001', 'S002']);
+    await change.getByRole('button', { name: 'Save' }).click();
+    await row.locator('td', { hasText: 'S001, S002' }).waitFor();
+    const changed = await getUser(database, 'caixa1');
+    assert.deepEqual([changed.role, changed.stores], ['manager', ['S001', 'S002']]);
+
+    page.once('dialog', (d) => void d.accept());
+    await row.getByRole('button', { name: 'Disable' }).click();
+    await row.locator('td', { hasText: 'disabled' }).waitFor();
+    assert.equal((await getUser(database, 'caixa1')).disabled, true);
+    const ended = await fetch(`${t.baseUrl}/api/v1/auth/me`, { headers: clerk.headers() });
+    assert.equal(ended.status, 401, 'disabling ends their sessions');
+    assert.equal((await tryLogin('caixa1', first)).status, 401, 'a disabled person cannot log in');
+
+    await row.getByRole('button', { name: 'Enable' }).click();
+    await row.locator('td', { hasText: 'active' }).waitFor();
+    page.once('dialog', (d) => void d.accept());
+    await row.getByRole('button', { name: 'New password' }).click();
+    await page.locator('#user-password', { hasNotText: first }).waitFor();
+    const second = (await page.locator('#user-password').textContent()) ?? '';
+    assert.equal((await tryLogin('caixa1', first)).status, 401, 'the old password stops working');
+    assert.equal((await tryLogin('caixa1', second)).status, 200);
+  });
+
   it('logs out: the session is gone, and a reload shows the login form again', async () => {
     await page.click('#logout');
     await page.locator('#login-form').waitFor();
@@ -382,6 +452,8 @@ describe('the employees page in a browser', () => {
       '#sales-result',
       '#token-made',
       '#tokens-result',
+      '#user-made',
+      '#users-result',
     ]) {
       assert.equal(await page.locator(`${id} > *`).count(), 0, `${id} is emptied for whoever logs in next`);
     }

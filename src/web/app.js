@@ -1,7 +1,7 @@
 // The employees' page: log in; send a store-day's sales file and follow its ingest; a store's low stock, a shelf
 // count, goods received and a transfer; a self-checkout purchase by its number (and voiding it); the store's restock
-// orders (approve a draft, receive a delivery against it); its kiosk and upload tokens (managers); reports (PDF or
-// CSV, saved to the reports bucket); a period's sales with CSV downloads. A plain ES module without a build step; it
+// orders (approve a draft, receive a delivery against it); its kiosk and upload tokens (managers); the people who
+// may log in (admins); reports (PDF or CSV, saved to the reports bucket); a period's sales with CSV downloads. A plain ES module without a build step; it
 // only talks to the JSON API under /api/v1 with the session cookie, echoing the session's CSRF token on every
 // state-changing request. Everything that comes from a file or the database is put on the page as text, never as
 // markup.
@@ -26,6 +26,8 @@ const RESULTS = [
   'sales-result',
   'token-made',
   'tokens-result',
+  'user-made',
+  'users-result',
 ];
 const STATUS_NAMES = {
   draft: 'draft',
@@ -59,9 +61,10 @@ function table(id, head, rows, numeric = []) {
   );
 }
 
-/** POSTs `body` as JSON. */
-const postJson = (path, body) =>
-  api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+/** Sends `body` as JSON. */
+const sendJson = (method, path, body) =>
+  api(path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const postJson = (path, body) => sendJson('POST', path, body);
 
 async function api(path, init = {}) {
   const headers = { accept: 'application/json', ...(init.headers ?? {}) };
@@ -115,6 +118,10 @@ async function start() {
   onSubmit('tokens-form', 'token-made', makeToken);
   byId('tokens-list').addEventListener('click', () =>
     listTokens().catch((e) => byId('tokens-result').replaceChildren(errorLine(e))),
+  );
+  onSubmit('user-form', 'user-made', addUser);
+  byId('users-list').addEventListener('click', () =>
+    listUsers().catch((e) => byId('users-result').replaceChildren(errorLine(e))),
   );
   try {
     await enter(await api('/auth/me'));
@@ -190,6 +197,9 @@ async function enter(me) {
   byId('tokens-store').replaceChildren(...options());
   // tokens are made and revoked by the stores' managers (and admins)
   byId('tokens').hidden = !manages;
+  // people are added, changed and disabled by admins, who see every store
+  byId('user-stores').replaceChildren(...options());
+  byId('users').hidden = me.role !== 'admin';
   // a report of the whole chain is for admins
   byId('report-store').replaceChildren(
     ...options(),
@@ -512,6 +522,149 @@ async function listTokens() {
           el('tbody', {}, ...rows),
         ),
   );
+}
+
+/** Letters and digits that cannot be mistaken for each other when read aloud or copied from a screen: 32 of them,
+ * so that a random byte modulo 32 picks each one equally often. */
+const PASSWORD_LETTERS = 'abcdefghijkmnpqrstuvwxyz23456789';
+
+/** A password for someone to be told once: 20 random characters (100 bits), from the browser's secure generator. */
+function newPassword() {
+  const bytes = crypto.getRandomValues(new Uint8Array(20));
+  return Array.from(bytes, (b) => PASSWORD_LETTERS[b % PASSWORD_LETTERS.length]).join('');
+}
+
+/** The chosen options of a multiple select, by value. */
+const chosen = (select) => Array.from(select.selectedOptions, (o) => o.value);
+
+/** A password shown this once, with what to do with it. */
+function passwordShown(username, password) {
+  return [
+    el('p', {}, `Password for ${username}: `, el('code', { id: 'user-password' }, password)),
+    el('p', {}, 'Give it to them in person: it is not shown again, and they should keep it to themselves.'),
+  ];
+}
+
+/** Adds a person; the server makes their password and answers it this once. */
+async function addUser(form, out) {
+  const text = (name) => form[name].value.trim() || null;
+  const role = form.role.value;
+  const made = await postJson('/users', {
+    username: form.username.value.trim(),
+    role,
+    // an admin sees every store: the stores chosen would mean nothing
+    stores: role === 'admin' ? [] : chosen(form.stores),
+    displayName: text('displayName'),
+    email: text('email'),
+    phone: text('phone'),
+  });
+  form.reset();
+  out.replaceChildren(...passwordShown(made.user.username, made.password));
+  await listUsers();
+}
+
+/** Everyone who may log in (and the disabled), each with what an admin can change. */
+async function listUsers() {
+  const out = byId('users-result');
+  const users = await api('/users');
+  const when = (t) => (t ? t.slice(0, 16).replace('T', ' ') : '—');
+  const act = async (action) => {
+    try {
+      await action();
+      await listUsers();
+    } catch (e) {
+      out.prepend(errorLine(e));
+    }
+  };
+  const rows = users.map((u) => {
+    const change = el('button', { type: 'button', class: 'secondary' }, 'Change');
+    const toggle = el('button', { type: 'button', class: 'secondary' }, u.disabled ? 'Enable' : 'Disable');
+    const reset = el('button', { type: 'button', class: 'secondary' }, 'New password');
+    const row = el(
+      'tr',
+      { 'data-user': u.username },
+      el('td', {}, u.username),
+      el('td', {}, u.displayName ?? ''),
+      el('td', {}, u.role),
+      el('td', {}, u.role === 'admin' ? 'every store' : u.stores.join(', ')),
+      el('td', {}, u.disabled ? 'disabled' : 'active'),
+      el('td', {}, when(u.lastLoginAt)),
+      el('td', {}, change, toggle, reset),
+    );
+    toggle.addEventListener('click', () => {
+      if (!u.disabled && !confirm(`Disable ${u.username}? They are logged out and cannot log in until enabled.`))
+        return;
+      void act(() => sendJson('PATCH', `/users/${encodeURIComponent(u.username)}`, { disabled: !u.disabled }));
+    });
+    reset.addEventListener('click', async () => {
+      if (!confirm(`Give ${u.username} a new password? The old one stops working and they are logged out.`)) return;
+      const password = newPassword();
+      try {
+        await sendJson('PUT', `/users/${encodeURIComponent(u.username)}/password`, { password });
+        byId('user-made').replaceChildren(...passwordShown(u.username, password));
+      } catch (e) {
+        out.prepend(errorLine(e));
+      }
+    });
+    // a second click folds the change away again
+    change.addEventListener('click', () => {
+      const open = row.nextElementSibling;
+      if (open?.getAttribute('data-change') === u.username) open.remove();
+      else row.after(changeRow(u, act));
+    });
+    return row;
+  });
+  out.replaceChildren(
+    el(
+      'table',
+      { id: 'users-table' },
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          ...['Username', 'Name', 'Role', 'Stores', 'Status', 'Last login (UTC)', ''].map((h) => el('th', {}, h)),
+        ),
+      ),
+      el('tbody', {}, ...rows),
+    ),
+  );
+}
+
+/** A row under a user's, to change their role and stores. */
+function changeRow(u, act) {
+  const role = el(
+    'select',
+    { name: 'role' },
+    ...['clerk', 'manager', 'admin'].map((r) => {
+      const o = el('option', { value: r }, r);
+      o.selected = r === u.role;
+      return o;
+    }),
+  );
+  const stores = el(
+    'select',
+    { name: 'stores', multiple: '', size: '3' },
+    ...Array.from(/** @type {HTMLSelectElement} */ (byId('user-stores')).options, (o) => {
+      const c = el('option', { value: o.value }, o.textContent ?? o.value);
+      c.selected = u.stores.includes(o.value);
+      return c;
+    }),
+  );
+  const form = el(
+    'form',
+    { class: 'user-change' },
+    el('label', {}, 'Role ', role),
+    el('label', {}, 'Stores ', stores),
+    el('button', { type: 'submit' }, 'Save'),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const body = { role: role.value, stores: role.value === 'admin' ? [] : chosen(stores) };
+    void act(() => sendJson('PATCH', `/users/${encodeURIComponent(u.username)}`, body));
+  });
+  return el('tr', { 'data-change': u.username }, el('td', { colspan: '7' }, form));
 }
 
 /** The store's restock orders of a status, each one openable. */
