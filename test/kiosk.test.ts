@@ -2,8 +2,9 @@
 // server on a loopback port: pairing refuses a wrong token and an upload token, a customer scans barcodes (faster
 // than they are looked up), a SKU, a scale label and a weighed product, pays and gets the receipt; stock moves by exactly what was bought. A payment
 // whose answer is lost (the request reaches the server, the answer never reaches the page) keeps the basket locked,
-// survives a reload, and "Try again" records it once. A refusal (not enough stock) unlocks the basket. A manager
-// finds a purchase by the number on its receipt on the employees' page and voids it. The checkout
+// survives a reload, and "Try again" records it once. A refusal (not enough stock) unlocks the basket. A terminal
+// paired in Portuguese speaks it, a customer switches to English, and the next customer is greeted in Portuguese.
+// A manager finds a purchase by the number on its receipt on the employees' page and voids it. The checkout
 // API itself is tested on both databases elsewhere: one backend is enough here.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -92,7 +93,8 @@ describe('the self-checkout terminal page in a browser', () => {
     token = (await createToken(t.app.ctx.database, { store: 'K01', purpose: 'kiosk' }, 'test')).token;
     uploadToken = (await createToken(t.app.ctx.database, { store: 'K01', purpose: 'upload' }, 'test')).token;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    page = await browser.newPage();
+    // a terminal whose browser asks for English: the tests below read its English texts
+    page = await browser.newPage({ locale: 'en-US' });
     page.on('console', (m) => {
       // refused requests (a wrong token, an unknown code, no stock, the lost answer) are what the tests provoke;
       // any other error (a script the CSP blocked, an exception) is a fault of the page
@@ -265,6 +267,80 @@ describe('the self-checkout terminal page in a browser', () => {
     assert.equal((await checkouts()).length, countBefore + 1);
     await invariants();
     assert.deepEqual(problems, [], 'no console error or CSP refusal');
+  });
+
+  it('speaks Portuguese on a Brazilian terminal, lets a customer switch to English, and greets the next in Portuguese', async () => {
+    const pt = await browser.newPage({ locale: 'pt-BR' });
+    pt.on('pageerror', (e) => problems.push(e.message));
+    try {
+      await pt.goto(`${t.baseUrl}/kiosk`);
+      await pt.locator('#pair-form').waitFor();
+      assert.equal(await pt.textContent('#pair h2'), 'Configurar este terminal');
+      assert.equal(await pt.locator('#pair-form select[name=lang]').inputValue(), 'pt');
+      await pt.fill('#pair-form input[name=token]', uploadToken);
+      await pt.click('#pair-form button[type=submit]');
+      await pt.locator('#pair-error', { hasText: 'não de quiosque' }).waitFor();
+      await pt.fill('#pair-form input[name=token]', token);
+      await pt.click('#pair-form button[type=submit]');
+      await pt.locator('#sale').waitFor();
+      assert.equal(await pt.getAttribute('html', 'lang'), 'pt-BR');
+      assert.equal(await pt.textContent('#terminal-store'), 'Loja K01');
+      assert.equal(await pt.textContent('#pay button[data-method=cash]'), 'Dinheiro');
+
+      await pt.fill('#code', ean('789100000099'));
+      await pt.press('#code', 'Enter');
+      await pt.locator('#scan-error', { hasText: 'nenhum produto tem este código' }).waitFor();
+      // chocolate is out of stock since the test before: the refusal names it, in Portuguese
+      assert.equal(await onHand(CHOC.sku), 0);
+      await pt.fill('#code', CHOC.ean);
+      await pt.press('#code', 'Enter');
+      await pt.getByRole('button', { name: `Remover ${CHOC.name}` }).waitFor();
+      await pt.click('#pay button[data-method=pix]');
+      await pt.locator('#pay-error', { hasText: `estoque insuficiente de ${CHOC.name} (${CHOC.sku})` }).waitFor();
+
+      // the customer switches: every fixed text and the basket's buttons follow
+      await pt.click('#language');
+      assert.equal(await pt.getAttribute('html', 'lang'), 'en-GB');
+      assert.equal(await pt.textContent('#pay button[data-method=cash]'), 'Cash');
+      assert.equal(await pt.textContent('#language'), 'Português');
+      await pt.getByRole('button', { name: `Remove ${CHOC.name}` }).click();
+      await pt.fill('#code', WATER.ean);
+      await pt.press('#code', 'Enter');
+      await pt.locator('#basket tbody tr').first().waitFor();
+      await pt.click('#pay button[data-method=voucher]');
+      await pt.locator('#receipt').waitFor();
+      assert.equal(await pt.textContent('#receipt h2'), 'Thank you!');
+      assert.equal(await pt.textContent('#receipt-method'), 'Meal voucher');
+      await pt.click('#language');
+      assert.equal(await pt.textContent('#receipt-method'), 'Vale-refeição', 'the receipt on the screen follows too');
+      await pt.click('#language');
+
+      await pt.click('#next');
+      await pt.locator('#sale').waitFor();
+      assert.equal(
+        await pt.textContent('#pay button[data-method=cash]'),
+        'Dinheiro',
+        'the next customer is greeted in Portuguese',
+      );
+      await pt.reload();
+      await pt.locator('#sale').waitFor();
+      assert.equal(await pt.textContent('#terminal-store'), 'Loja K01', "the terminal's language is kept with it");
+    } finally {
+      await pt.close();
+    }
+    await invariants();
+  });
+
+  it('says every fixed text of the terminal in both languages', async () => {
+    const html = await (await fetch(`${t.baseUrl}/kiosk`)).text();
+    const used = [...html.matchAll(/data-text="(\w+)"/g)].map((m) => m[1]!);
+    const module = '../src/web/kiosk-text.js';
+    const { TEXT } = (await import(module)) as { TEXT: Record<'pt' | 'en', Record<string, unknown>> };
+    assert.deepEqual(Object.keys(TEXT.en).sort(), Object.keys(TEXT.pt).sort(), 'the same entries in both');
+    for (const key of used) {
+      for (const lang of ['pt', 'en'] as const) assert.equal(typeof TEXT[lang][key], 'string', `${lang}.${key}`);
+    }
+    assert.ok(used.length > 20, `${used.length} texts`);
   });
 
   it('lets a manager find the first purchase by its number on the employees page and void it', async () => {

@@ -13,11 +13,12 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-/** An API call that was answered with an error status. */
+/** An API call that was answered with an error status (`body`: the answer, a problem+json object or text). */
 export class ApiError extends Error {
-  constructor(message, status) {
+  constructor(message, status, body = undefined) {
     super(message);
     this.status = status;
+    this.body = body;
   }
 }
 

@@ -7,18 +7,17 @@
 // very same request with the same key, which the server records once and answers with the first response. Only an
 // answer that says no (not enough stock, a bad line) unlocks the basket. The unanswered request is kept in the
 // browser's storage, so a reload does not lose it.
+//
+// The terminal speaks Portuguese or English (kiosk-text.js): the language chosen when it was paired, which a
+// customer can switch for their purchase; the next purchase starts in the terminal's language again. Numbers and
+// money stay in the Brazilian form in both.
 import { ApiError, byId, decimal, el, money, problemText } from './common.js';
+import { browserLang, LOCALE, TEXT } from './kiosk-text.js';
 
 const API = '/api/v1';
 const TERMINAL = 'shopflow.kiosk.terminal';
 const PENDING = 'shopflow.kiosk.pending';
-const METHOD_NAMES = {
-  debit: 'Debit card',
-  credit: 'Credit card',
-  pix: 'Pix',
-  voucher: 'Meal voucher',
-  cash: 'Cash',
-};
+const METHODS = ['debit', 'credit', 'pix', 'voucher', 'cash'];
 
 const input = (id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
 
@@ -27,8 +26,15 @@ const input = (id) => /** @type {HTMLInputElement} */ (document.getElementById(i
  *   matchedBy: 'ean' | 'sku' | 'scale_label', quantityMilli: number, amountCents: number }} Item
  */
 
-/** @type {{ store: string, token: string } | null} */
+/** @type {{ store: string, token: string, lang?: 'pt' | 'en' } | null} */
 let terminal = null;
+/** the language on the screen now */
+/** @type {'pt' | 'en'} */
+let lang = browserLang();
+/** what the page says, in the language on the screen */
+const say = () => TEXT[lang];
+/** the receipt on the screen, to be told again in another language */
+let shownReceipt = null;
 /** @type {Item[]} */
 let basket = [];
 /** the purchase sent and not answered yet: while it exists the basket cannot change */
@@ -45,13 +51,8 @@ async function api(path, init = {}) {
   const isJson = (res.headers.get('content-type') ?? '').includes('json');
   const body = isJson ? await res.json() : await res.text();
   if (!res.ok) {
-    if (res.status === 401) {
-      throw new ApiError(
-        "this terminal's token is not accepted (unknown or revoked): a manager must pair it again",
-        401,
-      );
-    }
-    throw new ApiError(problemText(body, res.status), res.status);
+    if (res.status === 401) throw new ApiError(say().notAccepted, 401, body);
+    throw new ApiError(problemText(body, res.status), res.status, body);
   }
   return body;
 }
@@ -59,6 +60,19 @@ async function api(path, init = {}) {
 const quantityText = (milli, unit) => (unit === 'KG' ? `${decimal.format(milli / 1000)} kg` : String(milli / 1000));
 /** quantity × price to the cent, half up, as the server computes a line (amounts here are never negative) */
 const amountOf = (milli, priceCents) => Math.round((milli * priceCents) / 1000);
+
+/** Puts every fixed text of the page, and what is on the screen, in `next`. */
+function speak(next) {
+  lang = next;
+  document.documentElement.lang = LOCALE[lang];
+  for (const node of document.querySelectorAll('[data-text]')) {
+    node.textContent = say()[/** @type {HTMLElement} */ (node).dataset.text ?? ''];
+  }
+  if (terminal) byId('terminal-store').textContent = say().store(terminal.store);
+  if (weighing) byId('weight-for').textContent = say().weightOf(weighing.name);
+  if (shownReceipt) receiptWords(shownReceipt);
+  render();
+}
 
 function show(section) {
   for (const id of ['pair', 'sale', 'receipt']) byId(id).hidden = id !== section;
@@ -82,35 +96,47 @@ function start() {
   byId('weight-cancel').addEventListener('click', closeWeighing);
   byId('clear').addEventListener('click', () => {
     basket = [];
-    render();
+    speak(terminal?.lang ?? lang);
   });
   byId('retry').addEventListener('click', () => send());
   byId('next').addEventListener('click', () => {
     basket = [];
-    render();
+    shownReceipt = null;
+    // the next customer is greeted in the terminal's language
+    speak(terminal?.lang ?? lang);
     show('sale');
   });
+  byId('language').addEventListener('click', () => {
+    speak(lang === 'pt' ? 'en' : 'pt');
+    if (!byId('sale').hidden) input('code').focus();
+  });
+  const pairLang = /** @type {HTMLSelectElement} */ (byId('pair-form').querySelector('select[name=lang]'));
+  pairLang.value = lang;
+  pairLang.addEventListener('change', () => speak(pairLang.value === 'en' ? 'en' : 'pt'));
   for (const b of byId('pay').querySelectorAll('button')) {
     b.addEventListener('click', () => pay(/** @type {HTMLElement} */ (b).dataset.method ?? 'other'));
   }
   terminal = load(TERMINAL);
   pending = load(PENDING);
-  if (!terminal) return show('pair');
-  byId('terminal-store').textContent = `Store ${terminal.store}`;
-  if (pending) basket = pending.basket;
-  render();
-  show('sale');
+  if (pending && terminal) basket = pending.basket;
+  speak(terminal?.lang ?? lang);
+  show(terminal ? 'sale' : 'pair');
 }
 
 async function pair(event) {
   event.preventDefault();
   const form = /** @type {HTMLFormElement} */ (event.target);
-  terminal = { store: '', token: String(new FormData(form).get('token') ?? '').trim() };
+  const data = new FormData(form);
+  terminal = {
+    store: '',
+    token: String(data.get('token') ?? '').trim(),
+    lang: data.get('lang') === 'en' ? 'en' : 'pt',
+  };
   try {
     // the token says which store it is for: a kiosk token is bound to exactly one
     const me = await api('/auth/me');
     if (me.kind !== 'token' || me.purpose !== 'kiosk' || me.stores.length !== 1) {
-      throw new Error(`this is ${me.purpose ? `an ${me.purpose} token` : 'not a token'}, not a kiosk token`);
+      throw new Error(say().notKiosk(me.kind === 'token' ? me.purpose : null));
     }
     terminal.store = me.stores[0];
   } catch (e) {
@@ -119,16 +145,15 @@ async function pair(event) {
     return;
   }
   localStorage.setItem(TERMINAL, JSON.stringify(terminal));
-  form.reset();
+  form.token.value = '';
   byId('pair-error').textContent = '';
-  byId('terminal-store').textContent = `Store ${terminal.store}`;
   basket = [];
-  render();
+  speak(terminal.lang ?? lang);
   show('sale');
 }
 
 function unpair() {
-  if (pending && !confirm('A payment has no answer yet. Unpair anyway? It may or may not be recorded.')) return;
+  if (pending && !confirm(say().unpairPending)) return;
   localStorage.removeItem(TERMINAL);
   localStorage.removeItem(PENDING);
   terminal = null;
@@ -175,7 +200,7 @@ async function lookUp(code) {
     }
     render();
   } catch (e) {
-    byId('scan-error').textContent = e.status === 404 ? `${code}: no product has this code` : e.message;
+    byId('scan-error').textContent = e.status === 404 ? say().noProduct(code) : e.message;
   }
 }
 
@@ -188,7 +213,7 @@ function askWeight(item, done = () => {}) {
   byId('weight-form').hidden = !item;
   byId('scan-form').hidden = !!item;
   if (item) {
-    byId('weight-for').textContent = `Weight of ${item.name} in kg`;
+    byId('weight-for').textContent = say().weightOf(item.name);
     input('kg').value = '';
     input('kg').focus();
   } else {
@@ -210,7 +235,7 @@ function addWeighed(event) {
   const m = /^(\d{1,6})(?:\.(\d{1,3}))?$/.exec(text);
   const milli = m ? Number(m[1]) * 1000 + Number((m[2] ?? '').padEnd(3, '0')) : 0;
   if (!milli) {
-    byId('scan-error').textContent = `"${input('kg').value}" is not a weight in kg (for example 0.350)`;
+    byId('scan-error').textContent = say().notWeight(input('kg').value);
     return;
   }
   byId('scan-error').textContent = '';
@@ -222,7 +247,11 @@ function addWeighed(event) {
 function render() {
   const locked = !!pending;
   const rows = basket.map((item, i) => {
-    const remove = el('button', { type: 'button', class: 'secondary', 'aria-label': `Remove ${item.name}` }, 'Remove');
+    const remove = el(
+      'button',
+      { type: 'button', class: 'secondary', 'aria-label': say().removeLabel(item.name) },
+      say().remove,
+    );
     remove.addEventListener('click', () => {
       basket.splice(i, 1);
       render();
@@ -283,11 +312,10 @@ async function send() {
   } catch (e) {
     if (e instanceof ApiError && e.status >= 400 && e.status < 500) {
       // an answer that says no: nothing was recorded, the basket can be changed and paid again
+      byId('pay-error').textContent = refusalText(e, pending.basket);
       settle();
-      byId('pay-error').textContent = e.message;
     } else {
-      byId('pay-error').textContent =
-        e instanceof ApiError ? `The server could not answer: ${e.message}` : 'No answer from the server.';
+      byId('pay-error').textContent = e instanceof ApiError ? say().serverError(e.message) : say().noAnswer;
     }
   } finally {
     byId('retry').removeAttribute('disabled');
@@ -295,17 +323,37 @@ async function send() {
   }
 }
 
+/**
+ * What a refused purchase tells the customer: the products short of stock, named as in the basket (the server's
+ * problem points at them as `lines/<index>`, in the basket's order), or else the server's own words.
+ */
+function refusalText(e, items) {
+  if (e.status === 401) return e.message;
+  const short =
+    e.status === 409 && Array.isArray(e.body?.errors)
+      ? e.body.errors.map((x) => items[Number(/^lines\/(\d+)$/.exec(x.where ?? '')?.[1] ?? -1)]).filter(Boolean)
+      : [];
+  if (short.length === 0) return say().refused(e.message);
+  return say().noStock([...new Set(short.map((i) => `${i.name} (${i.sku})`))].join(', '));
+}
+
 function settle() {
   pending = null;
   localStorage.removeItem(PENDING);
 }
 
+/** The receipt's words that depend on the language. */
+function receiptWords(r) {
+  byId('receipt-when').textContent = new Date(r.createdAt).toLocaleString(LOCALE[lang]);
+  byId('receipt-method').textContent = METHODS.includes(r.paymentMethod) ? say()[r.paymentMethod] : r.paymentMethod;
+}
+
 function showReceipt(r) {
+  shownReceipt = r;
   // the number staff look the purchase up by (to void it, say)
   byId('receipt-number').textContent = String(r.id);
   byId('receipt-id').textContent = r.receiptId;
-  byId('receipt-when').textContent = new Date(r.createdAt).toLocaleString('pt-BR');
-  byId('receipt-method').textContent = METHOD_NAMES[r.paymentMethod] ?? r.paymentMethod;
+  receiptWords(r);
   byId('receipt-lines')
     .querySelector('tbody')
     ?.replaceChildren(
@@ -329,6 +377,6 @@ try {
   start();
 } catch (e) {
   const p = byId('fatal');
-  p.textContent = `The terminal could not start: ${e instanceof Error ? e.message : e}`;
+  p.textContent = say().cannotStart(e instanceof Error ? e.message : String(e));
   p.hidden = false;
 }
