@@ -207,38 +207,47 @@ describe('the employees page in a browser', () => {
     const { database } = t.app.ctx;
     const low = master.products[0]!;
     // a count on the page puts the shelf at 1, under its reorder point: its low-stock alert drafts the supplier's order
-    await page.selectOption('#count-store', 'S001');
-    await page.fill('#count-form input[name=sku]', 'NO-SUCH-SKU');
-    await page.fill('#count-form input[name=counted]', '1');
-    await page.click('#count-form button[type=submit]');
-    await page.locator('#count-result .error', { hasText: 'NO-SUCH-SKU' }).waitFor();
+    // a count sheet: one product per line; a line the page cannot read, or a product the server does not know,
+    // is named by the line it was typed on, and nothing of the sheet is recorded
+    const third = master.products[2]!;
     const previous = await onHand(low.sku);
-    await page.fill('#count-form input[name=sku]', low.sku);
-    await page.fill('#count-form input[name=counted]', '1');
+    const thirdBefore = await onHand(third.sku);
+    await page.selectOption('#count-store', 'S001');
+    await page.fill('#count-form textarea[name=lines]', `${low.sku} 1\n${third.sku} forty`);
+    await page.click('#count-form button[type=submit]');
+    await page.locator('#count-result .error', { hasText: `line 2 ("${third.sku} forty")` }).waitFor();
+    await page.fill('#count-form textarea[name=lines]', `${low.sku} 1\n\nNO-SUCH-SKU 1`);
+    await page.click('#count-form button[type=submit]');
+    await page
+      .locator('#count-result .error', { hasText: 'line 3: there is no product with SKU NO-SUCH-SKU' })
+      .waitFor();
+    assert.equal(await onHand(low.sku), previous, 'a refused sheet records nothing');
+    await page.fill('#count-form textarea[name=lines]', `${low.sku} 1\n${third.sku};40\n`);
     await page.click('#count-form button[type=submit]');
     await page.locator('#count-done').waitFor();
-    assert.equal(
-      await page.textContent('#count-done'),
-      `${low.sku} ${low.name}: ${quantityText.format(previous / 1000)} → 1 (${signed.format((1000 - previous) / 1000)}), recorded by user:gerente`,
-    );
+    assert.deepEqual(await page.locator('#count-done li').allTextContents(), [
+      `${low.sku} ${low.name}: ${quantityText.format(previous / 1000)} → 1 (${signed.format((1000 - previous) / 1000)})`,
+      `${third.sku} ${third.name}: ${quantityText.format(thirdBefore / 1000)} → 40 (${signed.format((40_000 - thirdBefore) / 1000)})`,
+    ]);
+    await page.locator('#count-result', { hasText: 'Recorded by user:gerente' }).waitFor();
     assert.equal(await onHand(low.sku), 1000);
+    assert.equal(await onHand(third.sku), 40_000);
 
     // goods that came without an order, under their delivery note: received once
     const other = master.products[1]!;
     const otherBefore = await onHand(other.sku);
     await page.selectOption('#receipt-store', 'S001');
     await page.fill('#receipt-form input[name=reference]', 'NF-555');
-    await page.fill('#receipt-form input[name=sku]', other.sku);
-    await page.fill('#receipt-form input[name=quantity]', '12');
+    await page.fill('#receipt-form textarea[name=lines]', `${other.sku}\t12\n${third.sku}   3`);
     await page.click('#receipt-form button[type=submit]');
     await page.locator('#receipt-done').waitFor();
-    assert.equal(
-      await page.textContent('#receipt-done'),
-      `NF-555: ${other.sku} ${other.name} +12, now ${quantityText.format(otherBefore / 1000 + 12)} on hand`,
-    );
+    assert.deepEqual(await page.locator('#receipt-done li').allTextContents(), [
+      `${other.sku} ${other.name} +12, now ${quantityText.format(otherBefore / 1000 + 12)} on hand`,
+      `${third.sku} ${third.name} +3, now 43 on hand`,
+    ]);
     assert.equal(await onHand(other.sku), otherBefore + 12_000);
-    await page.fill('#receipt-form input[name=sku]', other.sku);
-    await page.fill('#receipt-form input[name=quantity]', '12');
+    assert.equal(await onHand(third.sku), 43_000);
+    await page.fill('#receipt-form textarea[name=lines]', `${other.sku} 12`);
     await page.click('#receipt-form button[type=submit]');
     await page.locator('#receipt-result .error', { hasText: 'NF-555' }).waitFor();
     assert.equal(await onHand(other.sku), otherBefore + 12_000, 'the same document is not received twice');
@@ -351,13 +360,16 @@ describe('the employees page in a browser', () => {
     await page.selectOption('#transfer-from', 'S001');
     await page.selectOption('#transfer-to', 'S002');
     await page.fill('#transfer-form input[name=reason]', 'S002 ran out');
-    await page.fill('#transfer-form input[name=sku]', sku);
-    await page.fill('#transfer-form input[name=quantity]', String(from / 1000 + 1));
+    await page.fill('#transfer-form textarea[name=lines]', `${sku} ${from / 1000 + 1}`);
     await page.click('#transfer-form button[type=submit]');
-    await page.locator('#transfer-result .error', { hasText: 'does not have enough' }).waitFor();
+    await page
+      .locator('#transfer-result .error', {
+        hasText: `does not have enough to send; nothing was recorded. line 1: only ${from / 1000} on hand`,
+      })
+      .waitFor();
     assert.equal(await onHand(sku), from, 'a refused transfer moves nothing');
 
-    await page.fill('#transfer-form input[name=quantity]', '3');
+    await page.fill('#transfer-form textarea[name=lines]', `${sku} 3`);
     await page.click('#transfer-form button[type=submit]');
     await page.locator('#transfer-done').waitFor();
     assert.equal(

@@ -1,5 +1,5 @@
 // The employees' page: log in; send a store-day's sales file and follow its ingest; a store's low stock, a shelf
-// count, goods received and a transfer; a self-checkout purchase by its number (and voiding it); the store's restock
+// count, goods received and a transfer (sheets of products, one per line); a self-checkout purchase by its number (and voiding it); the store's restock
 // orders (approve a draft, receive a delivery against it); its kiosk and upload tokens (managers); the people who
 // may log in (admins); reports (PDF or CSV, saved to the reports bucket); a period's sales with CSV downloads. A plain ES module without a build step; it
 // only talks to the JSON API under /api/v1 with the session cookie, echoing the session's CSRF token on every
@@ -72,7 +72,7 @@ async function api(path, init = {}) {
   const res = await fetch(`${API}${path}`, { credentials: 'same-origin', ...init, headers });
   const isJson = (res.headers.get('content-type') ?? '').includes('json');
   const body = isJson ? await res.json() : await res.text();
-  if (!res.ok) throw new ApiError(problemText(body, res.status), res.status);
+  if (!res.ok) throw new ApiError(problemText(body, res.status), res.status, body);
   return body;
 }
 
@@ -349,60 +349,111 @@ async function showLowStock(form, out) {
 }
 
 /** Sets a product's stock to what was counted on the shelf: the difference is recorded as a count movement. */
-async function recordCount(form, out) {
-  const r = await postJson(`/stock/${encodeURIComponent(form.store.value)}/counts`, {
-    reason: form.reason.value.trim(),
-    lines: [{ sku: form.sku.value.trim(), counted: decimalText(form.counted.value) }],
+/**
+ * The products and quantities typed in a sheet: one per line, a SKU and a quantity apart by spaces, a tab or ";"
+ * (a decimal comma is a comma, not a separator), blank lines skipped. `typed[i]` is the line the i-th product was
+ * typed on, to point at it when the server refuses one. A wrong line is named before anything is sent.
+ */
+function readSheet(text, field) {
+  const lines = [];
+  const typed = [];
+  const wrong = [];
+  const seen = new Map();
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (!line.trim()) return;
+    const m = /^\s*([^\s;]+)[\s;]+(\d+(?:[.,]\d+)?)\s*$/.exec(line);
+    if (!m) {
+      wrong.push(`line ${i + 1} ("${line.trim()}"): write a SKU, then the quantity`);
+    } else if (seen.has(m[1])) {
+      wrong.push(`line ${i + 1}: ${m[1]} is already on line ${seen.get(m[1])}, one line per product`);
+    } else {
+      seen.set(m[1], i + 1);
+      lines.push({ sku: m[1], [field]: decimalText(m[2]) });
+      typed.push(i + 1);
+    }
   });
-  const l = r.lines[0];
-  out.replaceChildren(
-    el(
-      'p',
-      { id: 'count-done' },
-      `${l.sku} ${l.name}: ${decimal.format(l.previous)} → ${decimal.format(l.counted)} (${signedDecimal.format(l.difference)}), recorded by ${r.actor}`,
-    ),
+  if (wrong.length > 0) throw new Error(wrong.join('; '));
+  if (lines.length === 0) throw new Error('no product given: one per line, its SKU and the quantity');
+  if (lines.length > 1000) throw new Error(`${lines.length} products: at most 1,000 at a time`);
+  return { lines, typed };
+}
+
+/** Sends a sheet; a refusal that names lines (`lines/2/sku`) is told by the line they were typed on. */
+async function postSheet(path, body, typed) {
+  try {
+    return await postJson(path, body);
+  } catch (e) {
+    const named = (e.body?.errors ?? []).flatMap((x) => {
+      const m = /^lines\/(\d+)/.exec(x.where ?? '');
+      return m ? [`line ${typed[Number(m[1])]}: ${x.problem}`] : [];
+    });
+    if (named.length === 0) throw e;
+    // a refusal's detail opens with what went wrong ("store S001 does not have enough to send: …")
+    const head = e.status === 409 ? `${String(e.body?.detail ?? '').split(': ')[0]}; n` : 'N';
+    throw new ApiError(`${head}othing was recorded. ${named.join('; ')}`, e.status, e.body);
+  }
+}
+
+/** One sentence per product of a recorded sheet. */
+const doneList = (id, sentences) => el('ul', { id }, ...sentences.map((t) => el('li', {}, t)));
+
+async function recordCount(form, out) {
+  const { lines, typed } = readSheet(form.lines.value, 'counted');
+  const r = await postSheet(
+    `/stock/${encodeURIComponent(form.store.value)}/counts`,
+    { reason: form.reason.value.trim(), lines },
+    typed,
   );
-  form.sku.value = '';
-  form.counted.value = '';
+  out.replaceChildren(
+    doneList(
+      'count-done',
+      r.lines.map(
+        (l) =>
+          `${l.sku} ${l.name}: ${decimal.format(l.previous)} → ${decimal.format(l.counted)} (${signedDecimal.format(l.difference)})`,
+      ),
+    ),
+    el('p', {}, `Recorded by ${r.actor}.`),
+  );
+  form.lines.value = '';
 }
 
 /** Books goods that arrived without a restock order under their invoice or delivery note (received once). */
 async function receiveGoods(form, out) {
   const supplier = form.supplier.value.trim();
-  const r = await postJson(`/stock/${encodeURIComponent(form.store.value)}/receipts`, {
-    reference: form.reference.value.trim(),
-    ...(supplier ? { supplier } : {}),
-    lines: [{ sku: form.sku.value.trim(), quantity: decimalText(form.quantity.value) }],
-  });
-  const l = r.lines[0];
+  const { lines, typed } = readSheet(form.lines.value, 'quantity');
+  const r = await postSheet(
+    `/stock/${encodeURIComponent(form.store.value)}/receipts`,
+    { reference: form.reference.value.trim(), ...(supplier ? { supplier } : {}), lines },
+    typed,
+  );
   out.replaceChildren(
-    el(
-      'p',
-      { id: 'receipt-done' },
-      `${r.reference}: ${l.sku} ${l.name} +${decimal.format(l.quantity)}, now ${decimal.format(l.onHand)} on hand`,
+    el('p', {}, `${r.reference}, received by ${r.actor}:`),
+    doneList(
+      'receipt-done',
+      r.lines.map((l) => `${l.sku} ${l.name} +${decimal.format(l.quantity)}, now ${decimal.format(l.onHand)} on hand`),
     ),
   );
-  form.sku.value = '';
-  form.quantity.value = '';
+  form.lines.value = '';
 }
 
 /** Moves stock from one store to another in one transaction (never more than the sending store has). */
 async function transferStock(form, out) {
-  const r = await postJson(`/stock/${encodeURIComponent(form.from.value)}/transfers`, {
-    to: form.to.value,
-    reason: form.reason.value.trim(),
-    lines: [{ sku: form.sku.value.trim(), quantity: decimalText(form.quantity.value) }],
-  });
-  const l = r.lines[0];
+  const { lines, typed } = readSheet(form.lines.value, 'quantity');
+  const r = await postSheet(
+    `/stock/${encodeURIComponent(form.from.value)}/transfers`,
+    { to: form.to.value, reason: form.reason.value.trim(), lines },
+    typed,
+  );
   out.replaceChildren(
-    el(
-      'p',
-      { id: 'transfer-done' },
-      `${l.sku} ${l.name}: ${decimal.format(l.quantity)} from ${r.from} (now ${decimal.format(l.fromOnHand)}) to ${r.to} (now ${decimal.format(l.toOnHand)})`,
+    doneList(
+      'transfer-done',
+      r.lines.map(
+        (l) =>
+          `${l.sku} ${l.name}: ${decimal.format(l.quantity)} from ${r.from} (now ${decimal.format(l.fromOnHand)}) to ${r.to} (now ${decimal.format(l.toOnHand)})`,
+      ),
     ),
   );
-  form.sku.value = '';
-  form.quantity.value = '';
+  form.lines.value = '';
 }
 
 /** A self-checkout purchase by its number (on the kiosk's receipt); a manager can void it, putting the goods back. */
