@@ -10,6 +10,7 @@ import { registerCheckout } from '../src/checkout/checkouts.ts';
 import { inTransaction } from '../src/db/tx.ts';
 import { type DemoMasterData, type DemoOptions, generateMasterData, salesRows } from '../src/demo/generate.ts';
 import { type CsvFormat, productsCsv, salesCsv, stockCsv, storesCsv } from '../src/demo/write.ts';
+import { gtinCheckDigit } from '../src/domain/gtin.ts';
 import { handleIngestEvent } from '../src/ingest/handler.ts';
 import { ingestLocalFile, putSalesFile } from '../src/ingest/submit.ts';
 import { applyMovements, ledgerMismatches } from '../src/inventory/ledger.ts';
@@ -117,38 +118,53 @@ for (const dialect of backends()) {
     it('rejects each broken rule with its line, column and reason, loads the rest, and writes the errors file', async () => {
       const sku = master.products.find((p) => p.unit === 'UN' && p.ean)!;
       const kg = master.products.find((p) => p.unit === 'KG')!;
+      const other = master.products.find((p) => p.ean && p.ean !== sku.ean)!;
+      // a product the file names only by its 14-digit GTIN form: nothing else brought it in
+      const alone = master.products.find((p) => p.unit === 'UN' && p.ean && p !== sku && p !== other)!;
+      const price = (sku.price_cents / 100).toFixed(2);
+      const alonePrice = (alone.price_cents / 100).toFixed(2);
+      const unknownEan = `789999999999${gtinCheckDigit('789999999999')}`;
+      assert.ok(sku.ean?.length === 13 && !master.products.some((p) => p.ean === unknownEan));
       const good = (receipt: string, line: number) =>
-        `${receipt},${line},10:00,${sku.sku},${sku.ean},"Item, with comma",1,${(sku.price_cents / 100).toFixed(2)},0,${(sku.price_cents / 100).toFixed(2)},pix`;
+        `${receipt},${line},10:00,${sku.sku},${sku.ean},"Item, with comma",1,${price},0,${price},pix`;
       const lines = [
         'receipt_id,line_no,sold_at,sku,ean,description,quantity,unit_price,discount,total,payment_method',
-        ...Array.from({ length: 100 }, (_, i) => good(`R${i}`, 1)),
-        `X1,1,10:00,NOPE,,x,1,1.00,0,1.00,pix`, // line 102: unknown sku
-        `X2,1,10:00,${sku.sku},${sku.ean},x,1.5,1.00,0,1.50,pix`, // 103: fractional UN
-        `X3,1,10:00,${kg.sku},,"two\nlines",0.250,10.00,0,2.60,pix`, // 104-105: wrong total
-        `R0,1,10:00,${sku.sku},${sku.ean},dup,1,1.00,0,1.00,pix`, // 106: duplicate line of receipt R0
+        ...Array.from({ length: 120 }, (_, i) => good(`R${i}`, 1)),
+        `X1,1,10:00,NOPE,,x,1,1.00,0,1.00,pix`, // line 122: unknown sku
+        `X2,1,10:00,${sku.sku},${sku.ean},x,1.5,1.00,0,1.50,pix`, // 123: fractional UN
+        `X3,1,10:00,${kg.sku},,"two\nlines",0.250,10.00,0,2.60,pix`, // 124-125: wrong total
+        `R0,1,10:00,${sku.sku},${sku.ean},dup,1,1.00,0,1.00,pix`, // 126: duplicate line of receipt R0
+        `Y1,1,10:00,,${sku.ean},x,1,${price},0,${price},pix`, // 127: the barcode alone names the product
+        `Y2,1,10:00,,0${alone.ean},x,1,${alonePrice},0,${alonePrice},pix`, // 128: a 14-digit GTIN form too
+        `Y3,1,10:00,${sku.sku},${other.ean},x,1,${price},0,${price},pix`, // 129: another product's barcode
+        `Y4,1,10:00,,${unknownEan},x,1,${price},0,${price},pix`, // 130: a barcode no product has
       ];
       const r = await submit(Buffer.from(`${lines.join('\n')}\n`), '2026-02-20', 'com-erros.csv');
       assert.equal(r.status, 'loaded', r.reason);
-      assert.equal(r.rowsTotal, 104);
-      assert.equal(r.rowsLoaded, 100);
+      assert.equal(r.rowsTotal, 128);
+      assert.equal(r.rowsLoaded, 122);
       assert.deepEqual(
         r.rejections.map((x) => [x.line, x.column]),
         [
-          [102, 'sku'],
-          [103, 'quantity'],
-          [104, 'total'],
-          [106, 'line_no'],
+          [122, 'sku'],
+          [123, 'quantity'],
+          [124, 'total'],
+          [126, 'line_no'],
+          [129, 'ean'],
+          [130, 'ean'],
         ],
       );
       assert.match(r.rejections[0]!.reason, /not in the catalogue/);
       assert.match(r.rejections[2]!.reason, /expected 2\.50/);
+      assert.equal(r.rejections[4]!.reason, `barcode belongs to product ${other.sku}, not to ${sku.sku}`);
+      assert.match(r.rejections[5]!.reason, /no product in the catalogue has this barcode/);
       const errors = await t.app.ctx.store.get(
         t.config.buckets.sales,
         `rejected/${store}/2026-02-20/com-erros.errors.csv`,
       );
       const body = await text(errors.body);
-      assert.match(body, /^line,column,value,reason\r\n102,sku,NOPE,/);
-      assert.equal(body.trim().split('\r\n').length, 5);
+      assert.match(body, /^line,column,value,reason\r\n122,sku,NOPE,/);
+      assert.equal(body.trim().split('\r\n').length, 7);
       await invariants();
     });
 

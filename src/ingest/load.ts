@@ -29,7 +29,7 @@ import {
 import { ShopflowError } from '../errors.ts';
 import { applyMovements, type Movement } from '../inventory/ledger.ts';
 import { addDayAggregate, recomputeDailyRollup } from '../sales/rollup.ts';
-import { type IngestCatalogue, loadCatalogue } from './catalogue.ts';
+import { fileCatalogue, type IngestCatalogue } from './catalogue.ts';
 import { rejectedRowsKey, type SalesFileKey } from './key.ts';
 import { inspectSource, type ObjectRef, openText, type SourceFacts } from './source.ts';
 
@@ -100,7 +100,6 @@ export async function loadSalesFile(ctx: AppContext, input: LoadInput): Promise<
     .where('status', 'in', ['received', 'processing'])
     .execute();
 
-  const catalogue = await loadCatalogue(database.db);
   let rejectedForFile: RejectedRow[] = [];
   try {
     const attempt = (bulk: boolean) =>
@@ -148,7 +147,7 @@ export async function loadSalesFile(ctx: AppContext, input: LoadInput): Promise<
           ? await reverseFile(trx, input.storeId, key.businessDate, current.file_id, file.id)
           : [];
 
-        const result = await streamRows(ctx, trx, raw, input, facts, catalogue);
+        const result = await streamRows(ctx, trx, raw, input, facts, fileCatalogue(database));
         rejectedForFile = result.rejections;
         await applyMovements(trx, result.movements);
         // A first file for the day adds its in-memory sums; a replacement (or a file whose receipts are not each
@@ -286,6 +285,7 @@ async function streamRows(
   };
 
   for await (const batch of table.batches()) {
+    await catalogue.learn(batch, table.columns);
     for (const row of batch) {
       if (trailer) {
         throw new FileRejected(
