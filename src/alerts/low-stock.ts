@@ -20,8 +20,9 @@ const PROBE_LIMIT = 500;
 
 /**
  * Evaluates the given products of a store (all of them when `productIds` is omitted). Only the balances stockState
- * can call low or negative are read with their product, and only the open alerts of the evaluated products; an
- * alert already open is neither read twice nor raised again. A sales file touches most of a store's products.
+ * can call low or negative are read, and only the open alerts of the evaluated products; an alert already open is
+ * neither read twice nor raised again, and only the products of new alerts are read for their names. A sales file
+ * touches most of a store's products.
  */
 export async function evaluateStock(
   trx: Tx,
@@ -33,17 +34,7 @@ export async function evaluateStock(
   const evaluated = productIds ? new Set(productIds) : undefined;
   let q = trx
     .selectFrom('stock_balances as b')
-    .innerJoin('products as p', 'p.id', 'b.product_id')
-    .innerJoin('stores as s', 's.id', 'b.store_id')
-    .select([
-      'b.product_id',
-      'b.on_hand_milli',
-      'b.reorder_point_milli',
-      'b.target_level_milli',
-      'p.sku',
-      'p.name',
-      's.code',
-    ])
+    .select(['b.product_id', 'b.on_hand_milli', 'b.reorder_point_milli', 'b.target_level_milli'])
     .where('b.store_id', '=', storeId)
     // only the rows stockState can call low or negative: below zero, or at or under the reorder point
     .where((eb) =>
@@ -105,45 +96,41 @@ export async function evaluateStock(
   }
 
   // the alerts the rows call for that are not open yet, raised together
-  const wanted: Array<{ alert: NewAlert; productId: number; low: boolean }> = [];
+  const due: Array<{ row: (typeof rows)[number]; low: boolean; key: string }> = [];
   for (const r of rows) {
     const negative = stockAlertKey('negative_stock', storeId, r.product_id);
-    if (called.has(negative) && !open.has(negative)) {
-      wanted.push({
-        productId: r.product_id,
-        low: false,
-        alert: {
-          kind: 'negative_stock',
-          storeId,
-          productId: r.product_id,
-          severity: 'warning',
-          message: `${r.name} (${r.sku}) at store ${r.code} is below zero (${r.on_hand_milli / 1000}): a stock count is due`,
-          details: { onHand: r.on_hand_milli / 1000 },
-          openKey: negative,
-        },
-      });
-    }
+    if (called.has(negative) && !open.has(negative)) due.push({ row: r, low: false, key: negative });
     const low = stockAlertKey('low_stock', storeId, r.product_id);
-    if (called.has(low) && !open.has(low)) {
-      wanted.push({
-        productId: r.product_id,
-        low: true,
-        alert: {
+    if (called.has(low) && !open.has(low)) due.push({ row: r, low: true, key: low });
+  }
+  const names = await namesOf(trx, storeId, [...new Set(due.map((d) => d.row.product_id))]);
+  const wanted = due.map(({ row: r, low, key }) => {
+    const { sku, name, code } = names.get(r.product_id)!;
+    const alert: NewAlert = low
+      ? {
           kind: 'low_stock',
           storeId,
           productId: r.product_id,
           severity: 'warning',
-          message: `${r.name} (${r.sku}) at store ${r.code} is low: ${r.on_hand_milli / 1000} on hand, reorder point ${r.reorder_point_milli! / 1000}`,
+          message: `${name} (${sku}) at store ${code} is low: ${r.on_hand_milli / 1000} on hand, reorder point ${r.reorder_point_milli! / 1000}`,
           details: {
             onHand: r.on_hand_milli / 1000,
             reorderPoint: r.reorder_point_milli! / 1000,
             targetLevel: r.target_level_milli === null ? null : r.target_level_milli / 1000,
           },
-          openKey: low,
-        },
-      });
-    }
-  }
+          openKey: key,
+        }
+      : {
+          kind: 'negative_stock',
+          storeId,
+          productId: r.product_id,
+          severity: 'warning',
+          message: `${name} (${sku}) at store ${code} is below zero (${r.on_hand_milli / 1000}): a stock count is due`,
+          details: { onHand: r.on_hand_milli / 1000 },
+          openKey: key,
+        };
+    return { productId: r.product_id, low, alert };
+  });
   const ids = await raiseAlerts(
     trx,
     wanted.map((w) => w.alert),
@@ -166,6 +153,18 @@ export async function evaluateStock(
       .execute();
   }
   return { raised, resolved: resolve.length };
+}
+
+/** The SKU and name of each product, with the store's code: what an alert's message says. */
+async function namesOf(trx: Tx, storeId: number, productIds: number[]) {
+  const names = new Map<number, { sku: string; name: string; code: string }>();
+  if (productIds.length === 0) return names;
+  const store = await trx.selectFrom('stores').select('code').where('id', '=', storeId).executeTakeFirstOrThrow();
+  for (const part of chunks(productIds)) {
+    const found = await trx.selectFrom('products').select(['id', 'sku', 'name']).where('id', 'in', part).execute();
+    for (const p of found) names.set(p.id, { sku: p.sku, name: p.name, code: store.code });
+  }
+  return names;
 }
 
 /** The open key of a store and product's low- or negative-stock alert: one open alert per subject. */
