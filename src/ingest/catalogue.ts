@@ -1,9 +1,8 @@
 // The products of one file, looked up as its lines arrive. Before each batch of lines is validated, the SKUs and
 // barcodes it names that were not met yet are read from the database in one go; validation then finds them in
-// memory. A file costs the products it sells (a store-day names a thousand or two), not the whole catalogue: a
-// chain's 20,000 products read for every 5,000-line file would cost more than the file's own lines.
+// memory. On SQLite a file costs the products it sells (a store-day names a thousand or two), not the whole
+// catalogue: a chain's 20,000 products read whole took longer than a 5,000-line file's own lines.
 
-import { chunks } from '../db/chunks.ts';
 import type { Database } from '../db/connect.ts';
 import type { Catalogue, CatalogueProduct } from '../domain/sales-row.ts';
 
@@ -24,36 +23,24 @@ type Finder = (column: 'sku' | 'ean', values: string[]) => Promise<ProductRow[]>
 const COLUMNS = 'id, sku, ean, unit, category';
 
 /**
- * How the products are read. SQLite: on the writer's own handle, which the file's open transaction holds (a
- * Kysely query would wait for that transaction), one statement taking the codes as a JSON array, its rows as
- * arrays (better-sqlite3 builds a row object at half the speed of the rest of the read). MySQL: on a pooled
- * connection of its own, since the file's connection is busy streaming LOAD DATA while lines are parsed.
+ * How a file's products are read. SQLite, by code: on the writer's own handle, which the file's open transaction
+ * holds (a Kysely query would wait for that transaction), one statement taking the codes as a JSON array, its rows
+ * as arrays (better-sqlite3 builds a row object at half the speed of the rest of the read). MariaDB reads a whole
+ * catalogue faster than a store-day's codes one by one (20,000 products in 7.5 ms against 5–8 ms for 1,500
+ * lookups), so there the first batch reads every product, on a pooled connection of its own: the file's connection
+ * is busy streaming LOAD DATA while lines are parsed.
  */
-function finder(database: Database): Finder {
+function finder(database: Database): Finder | 'whole' {
   const { sqlite } = database;
-  if (database.dialect === 'sqlite' && sqlite) {
-    const by = {
-      sku: sqlite.prepare(`select ${COLUMNS} from products where sku in (select value from json_each(?))`).raw(),
-      ean: sqlite.prepare(`select ${COLUMNS} from products where ean in (select value from json_each(?))`).raw(),
-    };
-    return async (column, values) =>
-      (
-        by[column].all(JSON.stringify(values)) as Array<[number, string, string | null, 'UN' | 'KG', string | null]>
-      ).map(([id, sku, ean, unit, category]) => ({ id, sku, ean, unit, category }));
-  }
-  return async (column, values) => {
-    const found: ProductRow[] = [];
-    for (const part of chunks(values)) {
-      found.push(
-        ...(await database.db
-          .selectFrom('products')
-          .select(['id', 'sku', 'ean', 'unit', 'category'])
-          .where(column, 'in', part)
-          .execute()),
-      );
-    }
-    return found;
+  if (database.dialect !== 'sqlite' || !sqlite) return 'whole';
+  const by = {
+    sku: sqlite.prepare(`select ${COLUMNS} from products where sku in (select value from json_each(?))`).raw(),
+    ean: sqlite.prepare(`select ${COLUMNS} from products where ean in (select value from json_each(?))`).raw(),
   };
+  return async (column, values) =>
+    (by[column].all(JSON.stringify(values)) as Array<[number, string, string | null, 'UN' | 'KG', string | null]>).map(
+      ([id, sku, ean, unit, category]) => ({ id, sku, ean, unit, category }),
+    );
 }
 
 /** A barcode as the database may hold it: as written, without padding zeros, or with the 14-digit GTIN's zero. */
@@ -65,6 +52,7 @@ function barcodeForms(text: string): string[] {
 
 export function fileCatalogue(database: Database): IngestCatalogue {
   const find = finder(database);
+  let whole = false;
   const byId = new Map<number, IngestProduct>();
   const bySku = new Map<string, IngestProduct>();
   const byEan = new Map<string, IngestProduct>();
@@ -85,6 +73,13 @@ export function fileCatalogue(database: Database): IngestCatalogue {
     // A 13-digit EAN and its 14-digit GTIN form (leading zero) are the same barcode.
     byEan: (ean) => byEan.get(ean) ?? byEan.get(ean.replace(/^0+(?=\d{8,})/, '')) ?? byEan.get(`0${ean}`),
     async learn(rows, columns) {
+      if (find === 'whole') {
+        if (!whole) {
+          keep(await database.db.selectFrom('products').select(['id', 'sku', 'ean', 'unit', 'category']).execute());
+          whole = true;
+        }
+        return;
+      }
       const skus: string[] = [];
       if (columns.sku !== undefined) {
         for (const { fields } of rows) {
