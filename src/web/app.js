@@ -1,10 +1,10 @@
 // The employees' page: log in; send a store-day's sales file and follow its ingest; a store's low stock, a shelf
-// count, goods received and a transfer (sheets of products, one per line); a self-checkout purchase by its number (and voiding it); the store's restock
-// orders (approve a draft, receive a delivery against it); its kiosk and upload tokens (managers); the people who
-// may log in (admins); reports (PDF or CSV, saved to the reports bucket); a period's sales with CSV downloads. A plain ES module without a build step; it
-// only talks to the JSON API under /api/v1 with the session cookie, echoing the session's CSRF token on every
-// state-changing request. Everything that comes from a file or the database is put on the page as text, never as
-// markup.
+// count, goods received and a transfer (sheets of products, one per line); a self-checkout purchase by its number
+// (and voiding it); the store's restock orders (approve a draft, receive a delivery against it); its kiosk and
+// upload tokens (managers); the people who may log in (admins); reports (PDF or CSV, saved to the reports bucket);
+// a period's sales with CSV downloads. A plain ES module without a build step; it only talks to the JSON API under
+// /api/v1 with the session cookie, echoing the session's CSRF token on every state-changing request. Everything
+// that comes from a file or the database is put on the page as text, never as markup.
 import { ApiError, byId, decimal, el, money, problemText } from './common.js';
 
 const API = '/api/v1';
@@ -389,8 +389,8 @@ async function postSheet(path, body, typed) {
     });
     if (named.length === 0) throw e;
     // a refusal's detail opens with what went wrong ("store S001 does not have enough to send: …")
-    const head = e.status === 409 ? `${String(e.body?.detail ?? '').split(': ')[0]}; n` : 'N';
-    throw new ApiError(`${head}othing was recorded. ${named.join('; ')}`, e.status, e.body);
+    const what = e.status === 409 ? `${String(e.body?.detail ?? '').split(': ')[0]}; nothing` : 'Nothing';
+    throw new ApiError(`${what} was recorded. ${named.join('; ')}`, e.status, e.body);
   }
 }
 
