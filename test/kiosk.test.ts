@@ -351,7 +351,7 @@ describe('the self-checkout terminal page in a browser', () => {
     const [first] = await checkouts();
     assert.ok(first);
     const before = { water: await onHand(WATER.sku), ham: await onHand(HAM.sku) };
-    const staff = await browser.newPage();
+    const staff = await browser.newPage({ locale: 'en-US' });
     try {
       await staff.goto(`${t.baseUrl}/`);
       await staff.fill('#login-form input[name=username]', 'gerente');

@@ -1,8 +1,10 @@
 // The employees' page in a real browser (Debian's chromium through playwright-core) against the whole server on a
 // loopback port: a wrong password is refused on the page, a manager logs in, sends a day's sales file with one bad
 // line and sees it loaded with that line's rejection (shown as text, not markup), then sees the day's revenue, best
-// seller and the store's low stock as computed here from the rows, generates and downloads a report, and logs out. The page only uses the API, whose every route is
-// tested on both databases elsewhere: one backend is enough here.
+// seller and the store's low stock as computed here from the rows, records counts, receipts and transfers as
+// sheets, works a restock order, makes and revokes a token, an admin manages people, a Brazilian browser is spoken
+// to in Portuguese until it asks for English, and the page logs out. The page only uses the API, whose every route
+// is tested on both databases elsewhere: one backend is enough here.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -54,7 +56,8 @@ describe('the employees page in a browser', () => {
       hashCost: 'insecure-test-only',
     });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    page = await browser.newPage();
+    // a browser that asks for English: the tests below read the page's English texts
+    page = await browser.newPage({ locale: 'en-US' });
     // a script the CSP blocked, or any error the page threw, fails the test at the end
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(m.text());
@@ -447,6 +450,62 @@ describe('the employees page in a browser', () => {
     const second = (await page.locator('#user-password').textContent()) ?? '';
     assert.equal((await tryLogin('caixa1', first)).status, 401, 'the old password stops working');
     assert.equal((await tryLogin('caixa1', second)).status, 200);
+  });
+
+  it('speaks Portuguese to a Brazilian browser, and English once asked, remembered at that browser', async () => {
+    const pt = await browser.newPage({ locale: 'pt-BR' });
+    pt.on('pageerror', (e) => problems.push(e.message));
+    try {
+      await pt.goto(`${t.baseUrl}/`);
+      await pt.locator('#login-form').waitFor();
+      assert.equal(await pt.getAttribute('html', 'lang'), 'pt-BR');
+      assert.equal(await pt.textContent('#login h2'), 'Entrar');
+      await pt.fill('#login-form input[name=username]', 'gerente');
+      await pt.fill('#login-form input[name=password]', 'not the password');
+      await pt.click('#login-form button[type=submit]');
+      await pt.locator('#login-error', { hasText: 'usuário ou senha incorretos' }).waitFor();
+      await pt.fill('#login-form input[name=password]', password);
+      await pt.click('#login-form button[type=submit]');
+      await pt.locator('#work').waitFor();
+      assert.equal(await pt.textContent('#who-name'), 'gerente (gerente)');
+      assert.equal(await pt.textContent('#upload h2'), 'Enviar o arquivo de vendas de um dia');
+      assert.equal(await pt.textContent('#logout'), 'Sair');
+      assert.deepEqual(await pt.locator('#sales-store option').first().textContent(), 'Todas as minhas lojas');
+
+      await pt.selectOption('#stock-store', 'S001');
+      await pt.click('#stock-form button[type=submit]');
+      // (the earlier tests restocked the shelf: the answer may be the table or that nothing is low)
+      await pt.locator('#stock-result > *').first().waitFor();
+      assert.match((await pt.textContent('#stock-result')) ?? '', /Ponto de reposição|Nada está no ponto de reposição/);
+      await pt.fill('#count-form textarea[name=lines]', 'só texto');
+      await pt.click('#count-form button[type=submit]');
+      await pt.locator('#count-result .error', { hasText: 'linha 1 ("só texto"): escreva um SKU' }).waitFor();
+
+      await pt.click('#language');
+      assert.equal(await pt.getAttribute('html', 'lang'), 'en-GB');
+      assert.equal(await pt.textContent('#upload h2'), "Send a day's sales file");
+      assert.equal(await pt.textContent('#who-name'), 'gerente (manager)');
+      await pt.click('#stock-form button[type=submit]');
+      await pt.locator('#stock-result', { hasText: /Reorder point|Nothing is at or below/ }).waitFor();
+      await pt.reload();
+      await pt.locator('#work').waitFor();
+      assert.equal(await pt.textContent('#language'), 'Português', 'the choice is kept at this browser');
+      assert.equal(await pt.textContent('#upload h2'), "Send a day's sales file");
+    } finally {
+      await pt.close();
+    }
+  });
+
+  it('says every fixed text of the page in both languages', async () => {
+    const html = await (await fetch(`${t.baseUrl}/`)).text();
+    const used = [...html.matchAll(/data-text="(\w+)"/g)].map((m) => m[1]!);
+    const module = '../src/web/app-text.js';
+    const { TEXT } = (await import(module)) as { TEXT: Record<'pt' | 'en', Record<string, unknown>> };
+    assert.deepEqual(Object.keys(TEXT.en).sort(), Object.keys(TEXT.pt).sort(), 'the same entries in both');
+    for (const key of used) {
+      for (const lang of ['pt', 'en'] as const) assert.equal(typeof TEXT[lang][key], 'string', `${lang}.${key}`);
+    }
+    assert.ok(used.length > 60, `${used.length} texts`);
   });
 
   it('logs out: the session is gone, and a reload shows the login form again', async () => {

@@ -5,7 +5,8 @@
 // a period's sales with CSV downloads. A plain ES module without a build step; it only talks to the JSON API under
 // /api/v1 with the session cookie, echoing the session's CSRF token on every state-changing request. Everything
 // that comes from a file or the database is put on the page as text, never as markup.
-import { ApiError, byId, decimal, el, money, problemText } from './common.js';
+import { TEXT } from './app-text.js';
+import { ApiError, browserLang, byId, decimal, el, money, problemText, putTexts } from './common.js';
 
 const API = '/api/v1';
 const FINAL = ['loaded', 'replaced', 'duplicate', 'failed', 'superseded'];
@@ -29,14 +30,6 @@ const RESULTS = [
   'user-made',
   'users-result',
 ];
-const STATUS_NAMES = {
-  draft: 'draft',
-  approved: 'approved',
-  issued: 'issued',
-  partially_received: 'partly received',
-  closed: 'closed',
-  cancelled: 'cancelled',
-};
 
 const signedDecimal = new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 3, signDisplay: 'exceptZero' });
 const signedPercent = new Intl.NumberFormat('pt-BR', {
@@ -44,6 +37,14 @@ const signedPercent = new Intl.NumberFormat('pt-BR', {
   maximumFractionDigits: 1,
   signDisplay: 'exceptZero',
 });
+
+/** where the page keeps the language a person chose at this browser */
+const LANGUAGE = 'shopflow.language';
+/** @type {'pt' | 'en'} */
+let lang =
+  localStorage.getItem(LANGUAGE) === 'en' ? 'en' : localStorage.getItem(LANGUAGE) === 'pt' ? 'pt' : browserLang();
+/** what the page says, in its language now */
+const say = () => TEXT[lang];
 
 /** @type {string} */
 let csrf = '';
@@ -102,6 +103,14 @@ function show(section) {
 }
 
 async function start() {
+  putTexts(say(), lang);
+  byId('language').addEventListener('click', () => {
+    lang = lang === 'pt' ? 'en' : 'pt';
+    localStorage.setItem(LANGUAGE, lang);
+    // what is on the screen was said in the other language: the next answers come in this one
+    putTexts(say(), lang);
+    if (me) whoName();
+  });
   byId('login-form').addEventListener('submit', logIn);
   byId('logout').addEventListener('click', logOut);
   onSubmit('upload-form', 'upload-result', upload);
@@ -160,7 +169,7 @@ async function logIn(event) {
     form.password.value = '';
     await enter({ ...answer.user, csrfToken: answer.csrfToken });
   } catch (e) {
-    error.textContent = e.message;
+    error.textContent = e instanceof ApiError && e.status === 401 ? say().wrongLogin : e.message;
   }
 }
 
@@ -169,17 +178,25 @@ async function logOut() {
     await api('/auth/logout', { method: 'POST' });
   } finally {
     csrf = '';
+    me = null;
     // the next person at this browser must not see what the last one was shown
     for (const id of RESULTS) byId(id).replaceChildren();
     show('login');
   }
 }
 
-async function enter(me) {
-  if (me.kind !== 'user') throw new Error('this page is for people; machines use the API with their token');
+/** who is logged in, as the header shows them */
+let me = null;
+const whoName = () => {
+  byId('who-name').textContent = `${me.displayName || me.username} (${say()[me.role] ?? me.role})`;
+};
+
+async function enter(who) {
+  if (who.kind !== 'user') throw new Error(say().notForMachines);
+  me = who;
   csrf = me.csrfToken ?? '';
   manages = me.role === 'manager' || me.role === 'admin';
-  byId('who-name').textContent = `${me.displayName || me.username} (${me.role})`;
+  whoName();
   // the stores this person may see, with their names: the by-store totals list every one of them
   const today = isoDay(new Date());
   const stores = (await api(`/sales/totals?by=store&from=${today}&to=${today}`)).rows;
@@ -203,9 +220,12 @@ async function enter(me) {
   // a report of the whole chain is for admins
   byId('report-store').replaceChildren(
     ...options(),
-    ...(me.allStores ? [el('option', { value: '' }, 'The whole chain')] : []),
+    ...(me.allStores ? [el('option', { value: '' }, say().wholeChain)] : []),
   );
-  byId('sales-store').replaceChildren(el('option', { value: '' }, 'All my stores'), ...options());
+  byId('sales-store').replaceChildren(
+    el('option', { value: '', 'data-text': 'allMyStores' }, say().allMyStores),
+    ...options(),
+  );
   const upload = /** @type {HTMLFormElement} */ (byId('upload-form'));
   upload.date.value = daysBefore(1);
   const sales = /** @type {HTMLFormElement} */ (byId('sales-form'));
@@ -219,7 +239,7 @@ async function enter(me) {
 async function upload(form, out) {
   const file = form.file.files[0];
   if (!file) return;
-  out.replaceChildren(el('p', {}, `Sending ${file.name}…`));
+  out.replaceChildren(el('p', {}, say().sending(file.name)));
   const gzip = file.name.toLowerCase().endsWith('.gz');
   const store = encodeURIComponent(form.store.value);
   // the bucket key takes letters, digits, '.', '_' and '-': a name like "vendas março.csv" is sent as vendas-mar-o.csv
@@ -233,7 +253,7 @@ async function upload(form, out) {
     headers: { 'content-type': gzip ? 'application/gzip' : 'text/csv' },
     body: file,
   });
-  out.replaceChildren(el('p', {}, `Received as file ${sent.fileId}; loading…`));
+  out.replaceChildren(el('p', {}, say().receivedAs(sent.fileId)));
   let result = await api(`/files/${sent.fileId}`);
   while (!FINAL.includes(result.status)) {
     await sleep(POLL_MS);
@@ -247,11 +267,13 @@ function fileReport(f) {
     el(
       'p',
       {},
-      'File ',
-      String(f.id),
-      ': ',
-      el('span', { class: `status ${f.status}`, id: 'file-status' }, f.status),
-      ` — ${f.rowsTotal} lines, ${f.rowsLoaded} loaded, ${f.rowsRejected} rejected`,
+      `${say().file} ${f.id}: `,
+      el(
+        'span',
+        { class: `status ${f.status}`, id: 'file-status', 'data-status': f.status },
+        say().fileStatus[f.status] ?? f.status,
+      ),
+      say().fileCounts(f),
     ),
   ];
   if (f.reason) parts.push(el('p', { class: f.status === 'failed' ? 'error' : '' }, f.reason));
@@ -260,7 +282,7 @@ function fileReport(f) {
     parts.push(
       table(
         'rejections',
-        ['Line', 'Column', 'Value', 'Why'],
+        [say().line, say().column, say().value, say().why],
         f.rejections.map((r) => [String(r.line), r.column, r.value, r.reason]),
         [0],
       ),
@@ -284,35 +306,35 @@ async function showSales(form, out) {
         'div',
         { class: 'change' },
         change === null || change === undefined
-          ? 'no earlier figure'
-          : `${signedPercent.format(change)} on the previous ${days(kpis.period)} days`,
+          ? say().noEarlier
+          : say().onPrevious(signedPercent.format(change), days(kpis.period)),
       ),
     );
   out.replaceChildren(
     el(
       'div',
       { class: 'cards' },
-      card('kpi-revenue', 'Revenue', money.format(c.revenueCents / 100), kpis.change.revenue),
-      card('kpi-tickets', 'Tickets', decimal.format(c.tickets), kpis.change.tickets),
+      card('kpi-revenue', say().revenue, money.format(c.revenueCents / 100), kpis.change.revenue),
+      card('kpi-tickets', say().tickets, decimal.format(c.tickets), kpis.change.tickets),
       card(
         'kpi-average',
-        'Average ticket',
+        say().averageTicket,
         c.averageTicketCents === null ? '—' : money.format(c.averageTicketCents / 100),
         kpis.change.averageTicket,
       ),
       card(
         'kpi-items',
-        'Items per ticket',
+        say().itemsPerTicket,
         c.itemsPerTicket === null ? '—' : decimal.format(c.itemsPerTicket),
         kpis.change.itemsPerTicket,
       ),
     ),
-    el('h3', {}, 'Best sellers'),
+    el('h3', {}, say().bestSellers),
     best.rows.length === 0
-      ? el('p', {}, 'No sales in this period.')
+      ? el('p', {}, say().noSales)
       : table(
           'best-sellers',
-          ['#', 'SKU', 'Product', 'Quantity', 'Revenue'],
+          ['#', 'SKU', say().product, say().quantity, say().revenue],
           best.rows.map((r) => [
             String(r.rank),
             r.sku,
@@ -325,9 +347,9 @@ async function showSales(form, out) {
     el(
       'p',
       { class: 'downloads' },
-      el('a', { href: `${API}/sales/series?${query}&grain=day&format=csv` }, 'Day by day (CSV)'),
-      el('a', { href: `${API}/sales/best-sellers?${query}&limit=100&format=csv` }, 'Best sellers (CSV)'),
-      el('a', { href: `${API}/sales/totals?${query}&by=category&format=csv` }, 'By category (CSV)'),
+      el('a', { href: `${API}/sales/series?${query}&grain=day&format=csv` }, say().dayByDay),
+      el('a', { href: `${API}/sales/best-sellers?${query}&limit=100&format=csv` }, say().bestSellersCsv),
+      el('a', { href: `${API}/sales/totals?${query}&by=category&format=csv` }, say().byCategoryCsv),
     ),
   );
 }
@@ -338,10 +360,10 @@ async function showLowStock(form, out) {
   const level = (n) => (n === null ? '—' : decimal.format(n));
   out.replaceChildren(
     rows.length === 0
-      ? el('p', {}, 'Nothing is at or below its reorder point.')
+      ? el('p', {}, say().nothingLow)
       : table(
           'low-stock',
-          ['SKU', 'Product', 'On hand', 'Reorder point', 'Target level'],
+          ['SKU', say().product, say().onHand, say().reorderPoint, say().targetLevel],
           rows.map((r) => [r.sku, r.name, decimal.format(r.onHand), level(r.reorderPoint), level(r.targetLevel)]),
           [2, 3, 4],
         ),
@@ -363,9 +385,9 @@ function readSheet(text, field) {
     if (!line.trim()) return;
     const m = /^\s*([^\s;]+)[\s;]+(\d+(?:[.,]\d+)?)\s*$/.exec(line);
     if (!m) {
-      wrong.push(`line ${i + 1} ("${line.trim()}"): write a SKU, then the quantity`);
+      wrong.push(say().sheetUnreadable(i + 1, line.trim()));
     } else if (seen.has(m[1])) {
-      wrong.push(`line ${i + 1}: ${m[1]} is already on line ${seen.get(m[1])}, one line per product`);
+      wrong.push(say().sheetRepeated(i + 1, m[1], seen.get(m[1])));
     } else {
       seen.set(m[1], i + 1);
       lines.push({ sku: m[1], [field]: decimalText(m[2]) });
@@ -373,8 +395,8 @@ function readSheet(text, field) {
     }
   });
   if (wrong.length > 0) throw new Error(wrong.join('; '));
-  if (lines.length === 0) throw new Error('no product given: one per line, its SKU and the quantity');
-  if (lines.length > 1000) throw new Error(`${lines.length} products: at most 1,000 at a time`);
+  if (lines.length === 0) throw new Error(say().sheetEmpty);
+  if (lines.length > 1000) throw new Error(say().sheetTooLong(lines.length));
   return { lines, typed };
 }
 
@@ -385,12 +407,12 @@ async function postSheet(path, body, typed) {
   } catch (e) {
     const named = (e.body?.errors ?? []).flatMap((x) => {
       const m = /^lines\/(\d+)/.exec(x.where ?? '');
-      return m ? [`line ${typed[Number(m[1])]}: ${x.problem}`] : [];
+      return m ? [say().sheetLine(typed[Number(m[1])], x.problem)] : [];
     });
     if (named.length === 0) throw e;
     // a refusal's detail opens with what went wrong ("store S001 does not have enough to send: …")
-    const what = e.status === 409 ? `${String(e.body?.detail ?? '').split(': ')[0]}; nothing` : 'Nothing';
-    throw new ApiError(`${what} was recorded. ${named.join('; ')}`, e.status, e.body);
+    const head = e.status === 409 ? String(e.body?.detail ?? '').split(': ')[0] : '';
+    throw new ApiError(`${say().nothingRecorded(head)} ${named.join('; ')}`, e.status, e.body);
   }
 }
 
@@ -407,12 +429,11 @@ async function recordCount(form, out) {
   out.replaceChildren(
     doneList(
       'count-done',
-      r.lines.map(
-        (l) =>
-          `${l.sku} ${l.name}: ${decimal.format(l.previous)} → ${decimal.format(l.counted)} (${signedDecimal.format(l.difference)})`,
+      r.lines.map((l) =>
+        say().countedLine(l, decimal.format(l.previous), decimal.format(l.counted), signedDecimal.format(l.difference)),
       ),
     ),
-    el('p', {}, `Recorded by ${r.actor}.`),
+    el('p', {}, say().recordedBy(r.actor)),
   );
   form.lines.value = '';
 }
@@ -427,10 +448,10 @@ async function receiveGoods(form, out) {
     typed,
   );
   out.replaceChildren(
-    el('p', {}, `${r.reference}, received by ${r.actor}:`),
+    el('p', {}, say().receivedBy(r.reference, r.actor)),
     doneList(
       'receipt-done',
-      r.lines.map((l) => `${l.sku} ${l.name} +${decimal.format(l.quantity)}, now ${decimal.format(l.onHand)} on hand`),
+      r.lines.map((l) => say().receivedLine(l, decimal.format(l.quantity), decimal.format(l.onHand))),
     ),
   );
   form.lines.value = '';
@@ -447,9 +468,15 @@ async function transferStock(form, out) {
   out.replaceChildren(
     doneList(
       'transfer-done',
-      r.lines.map(
-        (l) =>
-          `${l.sku} ${l.name}: ${decimal.format(l.quantity)} from ${r.from} (now ${decimal.format(l.fromOnHand)}) to ${r.to} (now ${decimal.format(l.toOnHand)})`,
+      r.lines.map((l) =>
+        say().transferred(
+          l,
+          decimal.format(l.quantity),
+          r.from,
+          decimal.format(l.fromOnHand),
+          r.to,
+          decimal.format(l.toOnHand),
+        ),
       ),
     ),
   );
@@ -458,21 +485,14 @@ async function transferStock(form, out) {
 
 /** A self-checkout purchase by its number (on the kiosk's receipt); a manager can void it, putting the goods back. */
 async function showPurchase(store, id, out, note = '') {
-  if (!/^\d{1,15}$/.test(id)) throw new Error(`"${id}" is not a purchase number`);
+  if (!/^\d{1,15}$/.test(id)) throw new Error(say().notPurchaseNumber(id));
   const c = await api(`/checkouts/${id}?store=${encodeURIComponent(store)}`);
-  const parts = [
-    el(
-      'p',
-      {},
-      `Purchase ${c.id} · receipt ${c.receiptId} · ${c.businessDate} · ${c.paymentMethod} · `,
-      el('span', { id: 'purchase-status' }, c.status === 'voided' ? `voided (${c.voidReason ?? ''})` : c.status),
-    ),
-  ];
+  const parts = [el('p', {}, say().purchaseHead(c), el('span', { id: 'purchase-status' }, say().purchaseStatus(c)))];
   if (note) parts.push(el('p', { class: 'status loaded' }, note));
   parts.push(
     table(
       'purchase-lines',
-      ['Product', 'Quantity', 'Price', 'Amount'],
+      [say().product, say().quantity, say().price, say().amount],
       c.lines.map((l) => [
         l.name,
         decimal.format(l.quantity),
@@ -481,20 +501,20 @@ async function showPurchase(store, id, out, note = '') {
       ]),
       [1, 2, 3],
     ),
-    el('p', {}, `Total ${money.format(c.totalCents / 100)}`),
+    el('p', {}, say().total(money.format(c.totalCents / 100))),
   );
   if (c.status !== 'voided' && manages) {
     const form = el(
       'form',
       { id: 'void-form' },
-      el('label', {}, 'Why it is voided', el('input', { name: 'reason', required: '', maxlength: '300' })),
-      el('button', { type: 'submit' }, 'Void the purchase'),
+      el('label', {}, say().voidWhy, el('input', { name: 'reason', required: '', maxlength: '300' })),
+      el('button', { type: 'submit' }, say().voidButton),
     );
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       try {
         await postJson(`/checkouts/${c.id}/void`, { store, reason: form.reason.value.trim() });
-        await showPurchase(store, String(c.id), out, 'Voided: the goods are back in stock.');
+        await showPurchase(store, String(c.id), out, say().voided);
       } catch (e) {
         out.prepend(errorLine(e));
       }
@@ -514,13 +534,8 @@ async function makeToken(form, out) {
   });
   form.label.value = '';
   out.replaceChildren(
-    el(
-      'p',
-      {},
-      `Token ${made.id} for ${made.purpose === 'kiosk' ? 'a kiosk' : 'uploads'} at ${made.store}: `,
-      el('code', { id: 'token-secret' }, made.token),
-    ),
-    el('p', {}, 'Copy it now: it is not shown again. Whoever holds it acts for this store, so keep it out of mail.'),
+    el('p', {}, say().tokenMade(made), el('code', { id: 'token-secret' }, made.token)),
+    el('p', {}, say().tokenOnce),
   );
   await listTokens();
 }
@@ -532,10 +547,9 @@ async function listTokens() {
   const tokens = await api(`/tokens?store=${encodeURIComponent(store)}`);
   const when = (t) => (t ? t.slice(0, 16).replace('T', ' ') : '—');
   const rows = tokens.map((t) => {
-    const revoke = el('button', { type: 'button', class: 'secondary' }, 'Revoke');
+    const revoke = el('button', { type: 'button', class: 'secondary' }, say().revoke);
     revoke.addEventListener('click', async () => {
-      if (!confirm(`Revoke token ${t.id} (${t.label ?? t.purpose})? Whatever uses it stops at its next request.`))
-        return;
+      if (!confirm(say().revokeConfirm(t))) return;
       try {
         await api(`/tokens/${t.id}`, { method: 'DELETE' });
         await listTokens();
@@ -557,19 +571,11 @@ async function listTokens() {
   });
   out.replaceChildren(
     tokens.length === 0
-      ? el('p', {}, 'No live tokens.')
+      ? el('p', {}, say().noTokens)
       : el(
           'table',
           { id: 'tokens-table' },
-          el(
-            'thead',
-            {},
-            el(
-              'tr',
-              {},
-              ...['#', 'For', 'Label', 'Made by', 'Made (UTC)', 'Last used (UTC)', ''].map((h) => el('th', {}, h)),
-            ),
-          ),
+          el('thead', {}, el('tr', {}, ...say().tokenHead.map((h) => el('th', {}, h)))),
           el('tbody', {}, ...rows),
         ),
   );
@@ -591,8 +597,8 @@ const chosen = (select) => Array.from(select.selectedOptions, (o) => o.value);
 /** A password shown this once, with what to do with it. */
 function passwordShown(username, password) {
   return [
-    el('p', {}, `Password for ${username}: `, el('code', { id: 'user-password' }, password)),
-    el('p', {}, 'Give it to them in person: it is not shown again, and they should keep it to themselves.'),
+    el('p', {}, say().passwordFor(username), el('code', { id: 'user-password' }, password)),
+    el('p', {}, say().passwordOnce),
   ];
 }
 
@@ -628,27 +634,26 @@ async function listUsers() {
     }
   };
   const rows = users.map((u) => {
-    const change = el('button', { type: 'button', class: 'secondary' }, 'Change');
-    const toggle = el('button', { type: 'button', class: 'secondary' }, u.disabled ? 'Enable' : 'Disable');
-    const reset = el('button', { type: 'button', class: 'secondary' }, 'New password');
+    const change = el('button', { type: 'button', class: 'secondary' }, say().change);
+    const toggle = el('button', { type: 'button', class: 'secondary' }, u.disabled ? say().enable : say().disable);
+    const reset = el('button', { type: 'button', class: 'secondary' }, say().newPassword);
     const row = el(
       'tr',
       { 'data-user': u.username },
       el('td', {}, u.username),
       el('td', {}, u.displayName ?? ''),
-      el('td', {}, u.role),
-      el('td', {}, u.role === 'admin' ? 'every store' : u.stores.join(', ')),
-      el('td', {}, u.disabled ? 'disabled' : 'active'),
+      el('td', {}, say()[u.role] ?? u.role),
+      el('td', {}, u.role === 'admin' ? say().everyStore : u.stores.join(', ')),
+      el('td', {}, u.disabled ? say().disabled : say().active),
       el('td', {}, when(u.lastLoginAt)),
       el('td', {}, change, toggle, reset),
     );
     toggle.addEventListener('click', () => {
-      if (!u.disabled && !confirm(`Disable ${u.username}? They are logged out and cannot log in until enabled.`))
-        return;
+      if (!u.disabled && !confirm(say().disableConfirm(u.username))) return;
       void act(() => sendJson('PATCH', `/users/${encodeURIComponent(u.username)}`, { disabled: !u.disabled }));
     });
     reset.addEventListener('click', async () => {
-      if (!confirm(`Give ${u.username} a new password? The old one stops working and they are logged out.`)) return;
+      if (!confirm(say().newPasswordConfirm(u.username))) return;
       const password = newPassword();
       try {
         await sendJson('PUT', `/users/${encodeURIComponent(u.username)}/password`, { password });
@@ -669,15 +674,7 @@ async function listUsers() {
     el(
       'table',
       { id: 'users-table' },
-      el(
-        'thead',
-        {},
-        el(
-          'tr',
-          {},
-          ...['Username', 'Name', 'Role', 'Stores', 'Status', 'Last login (UTC)', ''].map((h) => el('th', {}, h)),
-        ),
-      ),
+      el('thead', {}, el('tr', {}, ...say().userHead.map((h) => el('th', {}, h)))),
       el('tbody', {}, ...rows),
     ),
   );
@@ -689,7 +686,7 @@ function changeRow(u, act) {
     'select',
     { name: 'role' },
     ...['clerk', 'manager', 'admin'].map((r) => {
-      const o = el('option', { value: r }, r);
+      const o = el('option', { value: r }, say()[r]);
       o.selected = r === u.role;
       return o;
     }),
@@ -706,9 +703,9 @@ function changeRow(u, act) {
   const form = el(
     'form',
     { class: 'user-change' },
-    el('label', {}, 'Role ', role),
-    el('label', {}, 'Stores ', stores),
-    el('button', { type: 'submit' }, 'Save'),
+    el('label', {}, `${say().role} `, role),
+    el('label', {}, `${say().stores} `, stores),
+    el('button', { type: 'submit' }, say().save),
   );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -724,18 +721,18 @@ async function listRestockOrders(form, out, keepOrder = false) {
   const query = new URLSearchParams({ store: form.store.value, status: form.status.value, limit: '50' });
   const orders = await api(`/restock-orders?${query}`);
   if (orders.length === 0) {
-    out.replaceChildren(el('p', {}, 'No orders.'));
+    out.replaceChildren(el('p', {}, say().noOrders));
     return;
   }
   const rows = orders.map((o) => {
-    const open = el('button', { type: 'button', class: 'secondary' }, 'Open');
+    const open = el('button', { type: 'button', class: 'secondary' }, say().open);
     open.addEventListener('click', () => showOrder(o.id));
     return el(
       'tr',
       { 'data-order': String(o.id) },
       el('td', { class: 'num' }, String(o.id)),
       el('td', {}, o.supplier),
-      el('td', {}, `${STATUS_NAMES[o.status] ?? o.status}${o.pendingChanges ? ' (changes await approval)' : ''}`),
+      el('td', {}, `${say().orderStatus[o.status] ?? o.status}${o.pendingChanges ? say().awaiting : ''}`),
       el('td', { class: 'num' }, String(o.lineCount)),
       el('td', {}, o.updatedAt.slice(0, 16).replace('T', ' ')),
       el('td', {}, open),
@@ -745,11 +742,7 @@ async function listRestockOrders(form, out, keepOrder = false) {
     el(
       'table',
       { id: 'restock-orders' },
-      el(
-        'thead',
-        {},
-        el('tr', {}, ...['#', 'Supplier', 'Status', 'Lines', 'Updated (UTC)', ''].map((h) => el('th', {}, h))),
-      ),
+      el('thead', {}, el('tr', {}, ...say().orderHead.map((h) => el('th', {}, h)))),
       el('tbody', {}, ...rows),
     ),
   );
@@ -771,14 +764,14 @@ async function showOrder(id, note = '') {
   }
   const receiving = o.status === 'issued' || o.status === 'partially_received';
   const parts = [
-    el('h3', {}, `Order ${o.id} — ${o.supplier}`),
+    el('h3', {}, say().orderTitle(o)),
     el(
       'p',
       {},
-      'Status: ',
-      el('span', { id: 'order-status' }, STATUS_NAMES[o.status] ?? o.status),
-      o.revision > 0 ? ` · revision ${o.revision} sent${o.emailedTo ? ` to ${o.emailedTo}` : ''}` : '',
-      o.pendingChanges ? ' · changes await approval' : '',
+      say().statusColon,
+      el('span', { id: 'order-status' }, say().orderStatus[o.status] ?? o.status),
+      o.revision > 0 ? say().revisionSent(o) : '',
+      o.pendingChanges ? say().changesAwait : '',
     ),
   ];
   if (note) {
@@ -795,10 +788,8 @@ async function showOrder(id, note = '') {
       el(
         'tr',
         {},
-        ...['SKU', 'Product', 'Ordered', 'Received', 'Outstanding', 'Why'].map((h, i) =>
-          el('th', i >= 2 && i <= 4 ? { class: 'num' } : {}, h),
-        ),
-        ...(receiving ? [el('th', { class: 'num' }, 'Arrived now')] : []),
+        ...say().lineHead.map((h, i) => el('th', i >= 2 && i <= 4 ? { class: 'num' } : {}, h)),
+        ...(receiving ? [el('th', { class: 'num' }, say().arrivedNow)] : []),
       ),
     ),
     el(
@@ -825,7 +816,7 @@ async function showOrder(id, note = '') {
                     value: String(l.outstanding),
                     inputmode: 'decimal',
                     size: '6',
-                    'aria-label': `${l.sku} arrived now`,
+                    'aria-label': say().arrivedLabel(l.sku),
                   }),
                 ),
               ]
@@ -837,11 +828,11 @@ async function showOrder(id, note = '') {
   if (!receiving) parts.push(lines);
   const canApprove = (o.status === 'draft' || o.pendingChanges) && manages;
   if (canApprove) {
-    const approve = el('button', { type: 'button', id: 'order-approve' }, 'Approve and send to the supplier');
+    const approve = el('button', { type: 'button', id: 'order-approve' }, say().approve);
     approve.addEventListener('click', async () => {
       try {
         await api(`/restock-orders/${o.id}/approve`, { method: 'POST' });
-        await showOrder(o.id, 'Approved: the purchase order is in the reports bucket.');
+        await showOrder(o.id, say().approved);
       } catch (e) {
         fail(e);
       }
@@ -853,13 +844,8 @@ async function showOrder(id, note = '') {
       'form',
       { id: 'receive-form' },
       lines,
-      el(
-        'label',
-        {},
-        "Delivery note (the supplier's number)",
-        el('input', { name: 'reference', required: '', maxlength: '64' }),
-      ),
-      el('button', { type: 'submit' }, 'Receive'),
+      el('label', {}, say().deliveryNote, el('input', { name: 'reference', required: '', maxlength: '64' })),
+      el('button', { type: 'submit' }, say().receive),
     );
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
@@ -870,12 +856,12 @@ async function showOrder(id, note = '') {
         }))
         .filter((l) => l.quantity !== '' && Number(l.quantity) > 0);
       try {
-        if (arrived.length === 0) throw new Error('enter what arrived of at least one product');
+        if (arrived.length === 0) throw new Error(say().enterArrived);
         const r = await postJson(`/restock-orders/${o.id}/receive`, {
           lines: arrived,
           reference: form.reference.value.trim(),
         });
-        await showOrder(o.id, `Received (${r.reference ?? 'no delivery note'}): stock is updated.`);
+        await showOrder(o.id, say().receivedNote(r.reference));
       } catch (e) {
         fail(e);
       }
@@ -887,7 +873,7 @@ async function showOrder(id, note = '') {
 
 /** Generates a report into the reports bucket and offers it, with the store's other recent reports. */
 async function generateReport(form, out) {
-  out.replaceChildren(el('p', {}, 'Generating…'));
+  out.replaceChildren(el('p', {}, say().generating));
   const store = form.store.value;
   const body = {
     kind: form.kind.value,
@@ -899,14 +885,20 @@ async function generateReport(form, out) {
   };
   const made = await postJson('/reports', body);
   const recent = await api(`/reports?limit=10${store ? `&store=${encodeURIComponent(store)}` : ''}`);
-  const period = (r) => (r.from === r.to ? r.from : `${r.from} to ${r.to}`);
+  const period = (r) => (r.from === r.to ? r.from : say().periodTo(r.from, r.to));
   out.replaceChildren(
-    el('p', {}, el('a', { href: made.download, id: 'report-download' }, `Download ${made.key}`)),
-    el('h3', {}, 'Recent reports'),
+    el('p', {}, el('a', { href: made.download, id: 'report-download' }, say().download(made.key))),
+    el('h3', {}, say().recentReports),
     table(
       'recent-reports',
-      ['Report', 'Store', 'Period', 'Format', 'Made (UTC)'],
-      recent.map((r) => [r.kind, r.store ?? 'chain', period(r), r.format, r.createdAt.slice(0, 16).replace('T', ' ')]),
+      say().reportHead,
+      recent.map((r) => [
+        r.kind,
+        r.store ?? say().chain,
+        period(r),
+        r.format,
+        r.createdAt.slice(0, 16).replace('T', ' '),
+      ]),
     ),
   );
 }

@@ -1,5 +1,5 @@
 // What both pages (app.js, kiosk.js) build with: elements from text, the API's problem answers, Brazilian number
-// formats.
+// formats, the language a page speaks.
 export const money = new Intl.NumberFormat('pt-BR', { style: 'currency', currency: 'BRL' });
 export const decimal = new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 3 });
 
@@ -29,4 +29,20 @@ export function problemText(body, status) {
     return `${body.detail ?? body.title ?? `error ${status}`}${fields ? ` (${fields})` : ''}`;
   }
   return `error ${status}${body ? `: ${body}` : ''}`;
+}
+
+/** The language a browser asks for, as far as the pages speak it: Portuguese or English. */
+export function browserLang() {
+  return (navigator.language ?? '').toLowerCase().startsWith('pt') ? 'pt' : 'en';
+}
+
+/** The BCP 47 tag of a page's language, for the document and for dates. */
+export const LOCALE = { pt: 'pt-BR', en: 'en-GB' };
+
+/** Puts the fixed texts of a page (its elements with a data-text attribute) in a language's words. */
+export function putTexts(words, lang) {
+  document.documentElement.lang = LOCALE[lang];
+  for (const node of document.querySelectorAll('[data-text]')) {
+    node.textContent = words[/** @type {HTMLElement} */ (node).dataset.text ?? ''];
+  }
 }

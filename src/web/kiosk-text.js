@@ -104,11 +104,3 @@ export const TEXT = {
     cannotStart: (message) => `The terminal could not start: ${message}`,
   },
 };
-
-/** The language a browser asks for, as far as the terminal speaks it. */
-export function browserLang() {
-  return (navigator.language ?? '').toLowerCase().startsWith('pt') ? 'pt' : 'en';
-}
-
-/** The BCP 47 tag of a language, for the page and for dates. */
-export const LOCALE = { pt: 'pt-BR', en: 'en-GB' };

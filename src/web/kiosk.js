@@ -11,8 +11,8 @@
 // The terminal speaks Portuguese or English (kiosk-text.js): the language chosen when it was paired, which a
 // customer can switch for their purchase; the next purchase starts in the terminal's language again. Numbers and
 // money stay in the Brazilian form in both.
-import { ApiError, byId, decimal, el, money, problemText } from './common.js';
-import { browserLang, LOCALE, TEXT } from './kiosk-text.js';
+import { ApiError, browserLang, byId, decimal, el, LOCALE, money, problemText, putTexts } from './common.js';
+import { TEXT } from './kiosk-text.js';
 
 const API = '/api/v1';
 const TERMINAL = 'shopflow.kiosk.terminal';
@@ -64,10 +64,7 @@ const amountOf = (milli, priceCents) => Math.round((milli * priceCents) / 1000);
 /** Puts every fixed text of the page, and what is on the screen, in `next`. */
 function speak(next) {
   lang = next;
-  document.documentElement.lang = LOCALE[lang];
-  for (const node of document.querySelectorAll('[data-text]')) {
-    node.textContent = say()[/** @type {HTMLElement} */ (node).dataset.text ?? ''];
-  }
+  putTexts(say(), lang);
   if (terminal) byId('terminal-store').textContent = say().store(terminal.store);
   if (weighing) byId('weight-for').textContent = say().weightOf(weighing.name);
   if (shownReceipt) receiptWords(shownReceipt);
