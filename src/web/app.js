@@ -268,11 +268,7 @@ function fileReport(f) {
       'p',
       {},
       `${say().file} ${f.id}: `,
-      el(
-        'span',
-        { class: `status ${f.status}`, id: 'file-status', 'data-status': f.status },
-        say().fileStatus[f.status] ?? f.status,
-      ),
+      el('span', { class: `status ${f.status}`, id: 'file-status' }, say().fileStatus[f.status] ?? f.status),
       say().fileCounts(f),
     ),
   ];
