@@ -57,7 +57,8 @@ describe('the employees page in a browser', () => {
     });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     // a browser that asks for English: the tests below read the page's English texts
-    page = await browser.newPage({ locale: 'en-US' });
+    // and that lives at UTC+14: the page's dates must follow the store's day (São Paulo), not the browser's
+    page = await browser.newPage({ locale: 'en-US', timezoneId: 'Pacific/Kiritimati' });
     // a script the CSP blocked, or any error the page threw, fails the test at the end
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(m.text());
@@ -99,6 +100,16 @@ describe('the employees page in a browser', () => {
       await page.locator('#upload-store option').evaluateAll((os) => os.map((o) => o.getAttribute('value'))),
       ['S001'],
     );
+    // the day's file defaults to the store's yesterday
+    const { timezone } = await t.app.ctx.database.db
+      .selectFrom('stores')
+      .select('timezone')
+      .where('code', '=', 'S001')
+      .executeTakeFirstOrThrow();
+    const storeToday = new Intl.DateTimeFormat('en-CA', { timeZone: timezone }).format(new Date());
+    const yesterday = new Date(`${storeToday}T00:00:00Z`);
+    yesterday.setUTCDate(yesterday.getUTCDate() - 1);
+    assert.equal(await page.inputValue('#upload-form input[name=date]'), yesterday.toISOString().slice(0, 10));
   });
 
   it("sends a day's file, follows its ingest and shows the rejected line as text", async () => {

@@ -85,15 +85,11 @@ const decimalText = (typed) => typed.trim().replace(',', '.');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The calendar day of a date in this browser's time zone, YYYY-MM-DD. */
-function isoDay(d) {
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-}
-function daysBefore(days) {
-  const d = new Date();
-  d.setDate(d.getDate() - days);
-  return isoDay(d);
+/** A calendar day `days` before a YYYY-MM-DD one (calendar arithmetic: no time zone involved). */
+function daysBefore(day, days) {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - days);
+  return d.toISOString().slice(0, 10);
 }
 
 function show(section) {
@@ -197,10 +193,10 @@ async function enter(who) {
   csrf = me.csrfToken ?? '';
   manages = me.role === 'manager' || me.role === 'admin';
   whoName();
-  // the stores this person may see, with their names: the by-store totals list every one of them
-  const today = isoDay(new Date());
-  const stores = (await api(`/sales/totals?by=store&from=${today}&to=${today}`)).rows;
-  const options = () => stores.map((s) => el('option', { value: s.key }, `${s.key} — ${s.name}`));
+  // the stores this person may see; the dates below default to the first store's day, not this browser's
+  const stores = await api('/stores');
+  const today = stores[0]?.today ?? new Date().toISOString().slice(0, 10);
+  const options = () => stores.map((s) => el('option', { value: s.code }, `${s.code} — ${s.name}`));
   byId('upload-store').replaceChildren(...options());
   byId('stock-store').replaceChildren(...options());
   byId('restock-store').replaceChildren(...options());
@@ -227,12 +223,12 @@ async function enter(who) {
     ...options(),
   );
   const upload = /** @type {HTMLFormElement} */ (byId('upload-form'));
-  upload.date.value = daysBefore(1);
+  upload.date.value = daysBefore(today, 1);
   const sales = /** @type {HTMLFormElement} */ (byId('sales-form'));
-  sales.from.value = daysBefore(7);
-  sales.to.value = daysBefore(1);
+  sales.from.value = daysBefore(today, 7);
+  sales.to.value = daysBefore(today, 1);
   const report = /** @type {HTMLFormElement} */ (byId('report-form'));
-  report.from.value = daysBefore(1);
+  report.from.value = daysBefore(today, 1);
   show('work');
 }
 

@@ -8,6 +8,7 @@ import { dataRoutes } from './reports-data.ts';
 import { restockRoutes } from './restock.ts';
 import { salesRoutes } from './sales.ts';
 import { stockRoutes } from './stock.ts';
+import { storeRoutes } from './stores.ts';
 import { uploadRoutes } from './uploads.ts';
 import { userRoutes } from './users.ts';
 
@@ -15,6 +16,7 @@ export const allRoutes: FastifyPluginAsync[] = [
   authRoutes,
   userRoutes,
   dataRoutes,
+  storeRoutes,
   stockRoutes,
   checkoutRoutes,
   alertRoutes,
