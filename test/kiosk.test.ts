@@ -20,6 +20,7 @@ import { rollupMismatches } from '../src/sales/rollup.ts';
 import { createToken } from '../src/users/tokens.ts';
 import { createUser } from '../src/users/users.ts';
 import { createStores } from './support/auth.ts';
+import { submitLogin } from './support/page.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { onHandMilli } from './support/stock.ts';
 
@@ -354,9 +355,7 @@ describe('the self-checkout terminal page in a browser', () => {
     const staff = await browser.newPage({ locale: 'en-US' });
     try {
       await staff.goto(`${t.baseUrl}/`);
-      await staff.fill('#login-form input[name=username]', 'gerente');
-      await staff.fill('#login-form input[name=password]', password);
-      await staff.click('#login-form button[type=submit]');
+      await submitLogin(staff, 'gerente', password);
       await staff.locator('#work').waitFor();
       await staff.selectOption('#purchase-store', 'K01');
       await staff.fill('#purchase-form input[name=number]', String(first.id));

@@ -14,6 +14,7 @@ import { productsCsv, storesCsv } from '../src/demo/write.ts';
 import { importProducts, importStock, importStores } from '../src/masterdata/import.ts';
 import { createUser, getUser } from '../src/users/users.ts';
 import { login } from './support/auth.ts';
+import { submitLogin } from './support/page.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { onHandMilli } from './support/stock.ts';
 
@@ -86,13 +87,10 @@ describe('the employees page in a browser', () => {
     await page.goto(`${t.baseUrl}/`);
     await page.locator('#login-form').waitFor();
     assert.equal(await page.locator('#work').isVisible(), false);
-    await page.fill('#login-form input[name=username]', 'gerente');
-    await page.fill('#login-form input[name=password]', 'not the password');
-    await page.click('#login-form button[type=submit]');
+    await submitLogin(page, 'gerente', 'not the password');
     await page.locator('#login-error', { hasText: 'wrong username or password' }).waitFor();
 
-    await page.fill('#login-form input[name=password]', password);
-    await page.click('#login-form button[type=submit]');
+    await submitLogin(page, 'gerente', password);
     await page.locator('#work').waitFor();
     assert.match((await page.textContent('#who-name')) ?? '', /gerente \(manager\)/);
     // a manager of S001 is offered S001 only
@@ -363,9 +361,7 @@ describe('the employees page in a browser', () => {
       { hashCost: 'insecure-test-only' },
     );
     await page.click('#logout');
-    await page.fill('#login-form input[name=username]', 'regional');
-    await page.fill('#login-form input[name=password]', password);
-    await page.click('#login-form button[type=submit]');
+    await submitLogin(page, 'regional', password);
     await page.locator('#transfer').waitFor();
 
     const sku = master.products[1]!.sku;
@@ -400,9 +396,7 @@ describe('the employees page in a browser', () => {
       hashCost: 'insecure-test-only',
     });
     await page.click('#logout');
-    await page.fill('#login-form input[name=username]', 'escritorio');
-    await page.fill('#login-form input[name=password]', password);
-    await page.click('#login-form button[type=submit]');
+    await submitLogin(page, 'escritorio', password);
     await page.locator('#users').waitFor();
     const { database } = t.app.ctx;
     const tryLogin = (username: string, pw: string) =>
@@ -471,12 +465,9 @@ describe('the employees page in a browser', () => {
       await pt.locator('#login-form').waitFor();
       assert.equal(await pt.getAttribute('html', 'lang'), 'pt-BR');
       assert.equal(await pt.textContent('#login h2'), 'Entrar');
-      await pt.fill('#login-form input[name=username]', 'gerente');
-      await pt.fill('#login-form input[name=password]', 'not the password');
-      await pt.click('#login-form button[type=submit]');
+      await submitLogin(pt, 'gerente', 'not the password');
       await pt.locator('#login-error', { hasText: 'usuário ou senha incorretos' }).waitFor();
-      await pt.fill('#login-form input[name=password]', password);
-      await pt.click('#login-form button[type=submit]');
+      await submitLogin(pt, 'gerente', password);
       await pt.locator('#work').waitFor();
       assert.equal(await pt.textContent('#who-name'), 'gerente (gerente)');
       assert.equal(await pt.textContent('#upload h2'), 'Enviar o arquivo de vendas de um dia');
