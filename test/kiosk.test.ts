@@ -20,7 +20,7 @@ import { rollupMismatches } from '../src/sales/rollup.ts';
 import { createToken } from '../src/users/tokens.ts';
 import { createUser } from '../src/users/users.ts';
 import { createStores } from './support/auth.ts';
-import { submitLogin } from './support/page.ts';
+import { assertBothLanguages, submitLogin } from './support/page.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { onHandMilli } from './support/stock.ts';
 
@@ -333,15 +333,7 @@ describe('the self-checkout terminal page in a browser', () => {
   });
 
   it('says every fixed text of the terminal in both languages', async () => {
-    const html = await (await fetch(`${t.baseUrl}/kiosk`)).text();
-    const used = [...html.matchAll(/data-text="(\w+)"/g)].map((m) => m[1]!);
-    const module = '../src/web/kiosk-text.js';
-    const { TEXT } = (await import(module)) as { TEXT: Record<'pt' | 'en', Record<string, unknown>> };
-    assert.deepEqual(Object.keys(TEXT.en).sort(), Object.keys(TEXT.pt).sort(), 'the same entries in both');
-    for (const key of used) {
-      for (const lang of ['pt', 'en'] as const) assert.equal(typeof TEXT[lang][key], 'string', `${lang}.${key}`);
-    }
-    assert.ok(used.length > 20, `${used.length} texts`);
+    await assertBothLanguages(`${t.baseUrl}/kiosk`, 'kiosk-text.js', 21);
   });
 
   it('lets a manager find the first purchase by its number on the employees page and void it', async () => {

@@ -14,7 +14,7 @@ import { productsCsv, storesCsv } from '../src/demo/write.ts';
 import { importProducts, importStock, importStores } from '../src/masterdata/import.ts';
 import { createUser, getUser } from '../src/users/users.ts';
 import { login } from './support/auth.ts';
-import { submitLogin } from './support/page.ts';
+import { assertBothLanguages, submitLogin } from './support/page.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { onHandMilli } from './support/stock.ts';
 
@@ -499,15 +499,7 @@ describe('the employees page in a browser', () => {
   });
 
   it('says every fixed text of the page in both languages', async () => {
-    const html = await (await fetch(`${t.baseUrl}/`)).text();
-    const used = [...html.matchAll(/data-text="(\w+)"/g)].map((m) => m[1]!);
-    const module = '../src/web/app-text.js';
-    const { TEXT } = (await import(module)) as { TEXT: Record<'pt' | 'en', Record<string, unknown>> };
-    assert.deepEqual(Object.keys(TEXT.en).sort(), Object.keys(TEXT.pt).sort(), 'the same entries in both');
-    for (const key of used) {
-      for (const lang of ['pt', 'en'] as const) assert.equal(typeof TEXT[lang][key], 'string', `${lang}.${key}`);
-    }
-    assert.ok(used.length > 60, `${used.length} texts`);
+    await assertBothLanguages(`${t.baseUrl}/`, 'app-text.js', 61);
   });
 
   it('logs out: the session is gone, and a reload shows the login form again', async () => {

@@ -26,7 +26,7 @@ const COLUMNS = 'id, sku, ean, unit, category';
  * How a file's products are read. SQLite, by code: on the writer's own handle, which the file's open transaction
  * holds (a Kysely query would wait for that transaction), one statement taking the codes as a JSON array, its rows
  * as arrays (better-sqlite3 builds a row object at half the speed of the rest of the read). MariaDB reads a whole
- * catalogue faster than a store-day's codes one by one (20,000 products in 7.5 ms against 5–8 ms for 1,500
+ * catalogue faster than a store-day's codes one by one (20,000 products in 7.5 ms against 4–8 ms for 1,500
  * lookups), so there the first batch reads every product, on a pooled connection of its own: the file's connection
  * is busy streaming LOAD DATA while lines are parsed.
  */

@@ -41,8 +41,9 @@ const signedPercent = new Intl.NumberFormat('pt-BR', {
 /** where the page keeps the language a person chose at this browser */
 const LANGUAGE = 'shopflow.language';
 /** @type {'pt' | 'en'} */
-let lang =
-  localStorage.getItem(LANGUAGE) === 'en' ? 'en' : localStorage.getItem(LANGUAGE) === 'pt' ? 'pt' : browserLang();
+const saved = localStorage.getItem(LANGUAGE);
+/** @type {'pt' | 'en'} */
+let lang = saved === 'pt' || saved === 'en' ? saved : browserLang();
 /** what the page says, in its language now */
 const say = () => TEXT[lang];
 
@@ -51,16 +52,22 @@ let csrf = '';
 /** managers and admins: approving orders, voiding purchases, transfers and tokens are theirs (the server checks it) */
 let manages = false;
 
+/** A table of a header and rows already built (`tr` elements: rows with buttons in them, say). */
+const rowsTable = (id, head, rows) =>
+  el('table', { id }, el('thead', {}, el('tr', {}, ...head)), el('tbody', {}, ...rows));
+
 /** A table of text cells; the columns in `numeric` are aligned as numbers. */
 function table(id, head, rows, numeric = []) {
   const cell = (tag, text, i) => el(tag, numeric.includes(i) ? { class: 'num' } : {}, text);
-  return el(
-    'table',
-    { id },
-    el('thead', {}, el('tr', {}, ...head.map((h, i) => cell('th', h, i)))),
-    el('tbody', {}, ...rows.map((r) => el('tr', {}, ...r.map((c, i) => cell('td', c, i))))),
+  return rowsTable(
+    id,
+    head.map((h, i) => cell('th', h, i)),
+    rows.map((r) => el('tr', {}, ...r.map((c, i) => cell('td', c, i)))),
   );
 }
+
+/** Header cells of plain text. */
+const heads = (names) => names.map((h) => el('th', {}, h));
 
 /** Sends `body` as JSON. */
 const sendJson = (method, path, body) =>
@@ -562,14 +569,7 @@ async function listTokens() {
     );
   });
   out.replaceChildren(
-    tokens.length === 0
-      ? el('p', {}, say().noTokens)
-      : el(
-          'table',
-          { id: 'tokens-table' },
-          el('thead', {}, el('tr', {}, ...say().tokenHead.map((h) => el('th', {}, h)))),
-          el('tbody', {}, ...rows),
-        ),
+    tokens.length === 0 ? el('p', {}, say().noTokens) : rowsTable('tokens-table', heads(say().tokenHead), rows),
   );
 }
 
@@ -662,14 +662,7 @@ async function listUsers() {
     });
     return row;
   });
-  out.replaceChildren(
-    el(
-      'table',
-      { id: 'users-table' },
-      el('thead', {}, el('tr', {}, ...say().userHead.map((h) => el('th', {}, h)))),
-      el('tbody', {}, ...rows),
-    ),
-  );
+  out.replaceChildren(rowsTable('users-table', heads(say().userHead), rows));
 }
 
 /** A row under a user's, to change their role and stores. */
@@ -730,14 +723,7 @@ async function listRestockOrders(form, out, keepOrder = false) {
       el('td', {}, open),
     );
   });
-  out.replaceChildren(
-    el(
-      'table',
-      { id: 'restock-orders' },
-      el('thead', {}, el('tr', {}, ...say().orderHead.map((h) => el('th', {}, h)))),
-      el('tbody', {}, ...rows),
-    ),
-  );
+  out.replaceChildren(rowsTable('restock-orders', heads(say().orderHead), rows));
 }
 
 /**
@@ -771,49 +757,38 @@ async function showOrder(id, note = '') {
     // the list above shows the order's new status too
     await listRestockOrders(byId('restock-form'), byId('restock-result'), true);
   }
-  const lines = el(
-    'table',
-    { id: 'order-lines' },
-    el(
-      'thead',
-      {},
+  const lines = rowsTable(
+    'order-lines',
+    [
+      ...say().lineHead.map((h, i) => el('th', i >= 2 && i <= 4 ? { class: 'num' } : {}, h)),
+      ...(receiving ? [el('th', { class: 'num' }, say().arrivedNow)] : []),
+    ],
+    o.lines.map((l) =>
       el(
         'tr',
         {},
-        ...say().lineHead.map((h, i) => el('th', i >= 2 && i <= 4 ? { class: 'num' } : {}, h)),
-        ...(receiving ? [el('th', { class: 'num' }, say().arrivedNow)] : []),
-      ),
-    ),
-    el(
-      'tbody',
-      {},
-      ...o.lines.map((l) =>
-        el(
-          'tr',
-          {},
-          el('td', {}, l.sku),
-          el('td', {}, l.name),
-          el('td', { class: 'num' }, decimal.format(l.quantity)),
-          el('td', { class: 'num' }, decimal.format(l.received)),
-          el('td', { class: 'num' }, decimal.format(l.outstanding)),
-          el('td', {}, l.rationale?.explanation ?? ''),
-          ...(receiving
-            ? [
-                el(
-                  'td',
-                  { class: 'num' },
-                  el('input', {
-                    name: `arrived-${l.sku}`,
-                    'data-sku': l.sku,
-                    value: String(l.outstanding),
-                    inputmode: 'decimal',
-                    size: '6',
-                    'aria-label': say().arrivedLabel(l.sku),
-                  }),
-                ),
-              ]
-            : []),
-        ),
+        el('td', {}, l.sku),
+        el('td', {}, l.name),
+        el('td', { class: 'num' }, decimal.format(l.quantity)),
+        el('td', { class: 'num' }, decimal.format(l.received)),
+        el('td', { class: 'num' }, decimal.format(l.outstanding)),
+        el('td', {}, l.rationale?.explanation ?? ''),
+        ...(receiving
+          ? [
+              el(
+                'td',
+                { class: 'num' },
+                el('input', {
+                  name: `arrived-${l.sku}`,
+                  'data-sku': l.sku,
+                  value: String(l.outstanding),
+                  inputmode: 'decimal',
+                  size: '6',
+                  'aria-label': say().arrivedLabel(l.sku),
+                }),
+              ),
+            ]
+          : []),
       ),
     ),
   );
