@@ -360,9 +360,35 @@ describe('the employees page in a browser', () => {
       'test',
       { hashCost: 'insecure-test-only' },
     );
+    // the second store lies in a time zone whose day is not the first one's now (UTC+14 or UTC-12, whichever
+    // differs at this hour): each form's dates must follow the store it is set to
+    const { db } = t.app.ctx.database;
+    const dayIn = (timeZone: string) => new Intl.DateTimeFormat('en-CA', { timeZone }).format(new Date());
+    const first = await db.selectFrom('stores').select('timezone').where('code', '=', 'S001').executeTakeFirstOrThrow();
+    const zone = ['Pacific/Kiritimati', 'Etc/GMT+12'].find((z) => dayIn(z) !== dayIn(first.timezone))!;
+    await db.updateTable('stores').set({ timezone: zone }).where('code', '=', 'S002').execute();
+    const yesterdayIn = (timeZone: string) => {
+      const d = new Date(`${dayIn(timeZone)}T00:00:00Z`);
+      d.setUTCDate(d.getUTCDate() - 1);
+      return d.toISOString().slice(0, 10);
+    };
     await page.click('#logout');
     await submitLogin(page, 'regional', password);
     await page.locator('#transfer').waitFor();
+    const dateOf = (form: string, name: string) => page.inputValue(`#${form} input[name=${name}]`);
+    assert.equal(await dateOf('upload-form', 'date'), yesterdayIn(first.timezone), 'S001 is chosen first');
+    await page.selectOption('#upload-store', 'S002');
+    assert.equal(await dateOf('upload-form', 'date'), yesterdayIn(zone), "S002's own yesterday");
+    // all the manager's stores together: the yesterday that has ended in both
+    const earliest = [yesterdayIn(first.timezone), yesterdayIn(zone)].sort()[0];
+    assert.equal(await dateOf('sales-form', 'to'), earliest);
+    await page.selectOption('#sales-store', 'S002');
+    assert.equal(await dateOf('sales-form', 'to'), yesterdayIn(zone));
+    // a date typed by the person is theirs: choosing another store leaves it
+    await page.fill('#report-form input[name=from]', '2026-01-15');
+    await page.selectOption('#report-store', 'S002');
+    assert.equal(await dateOf('report-form', 'from'), '2026-01-15');
+    await db.updateTable('stores').set({ timezone: first.timezone }).where('code', '=', 'S002').execute();
 
     const sku = master.products[1]!.sku;
     const from = await onHand(sku);

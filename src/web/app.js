@@ -200,9 +200,14 @@ async function enter(who) {
   csrf = me.csrfToken ?? '';
   manages = me.role === 'manager' || me.role === 'admin';
   whoName();
-  // the stores this person may see; the dates below default to the first store's day, not this browser's
+  // the stores this person may see, each with its business day: the forms' dates follow the store they are set to,
+  // not this browser's day (a chain's stores may lie in different time zones)
   const stores = await api('/stores');
-  const today = stores[0]?.today ?? new Date().toISOString().slice(0, 10);
+  const todayOf = new Map(stores.map((s) => [s.code, s.today]));
+  // "every store" (the sales form's default, a chain report) takes the earliest of their days: its yesterday has
+  // ended in all of them
+  const everywhere = stores.map((s) => s.today).sort()[0] ?? new Date().toISOString().slice(0, 10);
+  const dayOf = (code) => todayOf.get(code) ?? everywhere;
   const options = () => stores.map((s) => el('option', { value: s.code }, `${s.code} — ${s.name}`));
   byId('upload-store').replaceChildren(...options());
   byId('stock-store').replaceChildren(...options());
@@ -229,14 +234,30 @@ async function enter(who) {
     el('option', { value: '', 'data-text': 'allMyStores' }, say().allMyStores),
     ...options(),
   );
-  const upload = /** @type {HTMLFormElement} */ (byId('upload-form'));
-  upload.date.value = daysBefore(today, 1);
-  const sales = /** @type {HTMLFormElement} */ (byId('sales-form'));
-  sales.from.value = daysBefore(today, 7);
-  sales.to.value = daysBefore(today, 1);
-  const report = /** @type {HTMLFormElement} */ (byId('report-form'));
-  report.from.value = daysBefore(today, 1);
+  followStoreDay(byId('upload-form'), { date: 1 }, dayOf);
+  followStoreDay(byId('sales-form'), { from: 7, to: 1 }, dayOf);
+  followStoreDay(byId('report-form'), { from: 1 }, dayOf);
   show('work');
+}
+
+/**
+ * Sets a form's date fields to days before its store's business day (`fields`: name → days before), and again
+ * whenever another store is chosen; a date the person typed is theirs and stays.
+ */
+function followStoreDay(form, fields, dayOf) {
+  const set = new Map();
+  const apply = () => {
+    const today = dayOf(form.store.value);
+    for (const [name, before] of Object.entries(fields)) {
+      const input = form.elements.namedItem(name);
+      if (set.has(name) && input.value !== set.get(name)) continue;
+      input.value = daysBefore(today, before);
+      set.set(name, input.value);
+    }
+  };
+  apply();
+  // a property, not a listener: every login runs this again on the same form
+  form.store.onchange = apply;
 }
 
 async function upload(form, out) {
