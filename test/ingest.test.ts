@@ -163,7 +163,11 @@ for (const dialect of backends()) {
         `rejected/${store}/2026-02-20/com-erros.errors.csv`,
       );
       const body = await text(errors.body);
-      assert.match(body, /^line,column,value,reason\r\n122,sku,NOPE,/);
+      // the reason in English, then (motivo) in Portuguese for the store's people
+      assert.match(
+        body,
+        /^line,column,value,reason,motivo\r\n122,sku,NOPE,product NOPE is not in the catalogue,o produto NOPE não está no cadastro\r\n/,
+      );
       assert.equal(body.trim().split('\r\n').length, 7);
       await invariants();
     });

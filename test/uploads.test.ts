@@ -202,6 +202,61 @@ for (const dialect of backends()) {
       assert.deepEqual(await objectsUnder(t, 'incoming/S001/2026-02-06/'), []);
     });
 
+    it("says a file's and its lines' reasons in the language the caller prefers", async () => {
+      const date = '2026-02-08';
+      const rows = salesRows({ ...OPTS, startDate: date }, master, 'S001', date);
+      const send = async (body: Buffer, name: string) => {
+        const res = await put(`/stores/S001/sales-files/${date}?name=${name}`, body, {
+          ...token,
+          'content-type': 'text/csv',
+        });
+        assert.equal(res.status, 202, await res.clone().text());
+        return (await poll(res.headers.get('location')!, token)) as unknown as { id: number; status: string };
+      };
+      // one unknown product in 25 lines: loaded, that line refused
+      const one = await send(salesCsv(rows.map((r, i) => (i === 3 ? { ...r, sku: 'NOPE', ean: '' } : r))), 'a.csv');
+      assert.equal(one.status, 'loaded');
+      type Detail = { reason: string | null; rejections: Array<{ line: number; reason: string }> };
+      const detail = async (id: number, language?: string) => {
+        const res = await fetch(`${t.baseUrl}/api/v1/files/${id}`, {
+          headers: { ...token, ...(language ? { 'accept-language': language } : {}) },
+        });
+        assert.equal(res.status, 200);
+        return { body: (await res.json()) as Detail, language: res.headers.get('content-language') };
+      };
+      const pt = await detail(one.id, 'pt-BR,pt;q=0.9,en;q=0.8');
+      assert.equal(pt.language, 'pt-BR');
+      assert.deepEqual(pt.body.rejections, [
+        { line: 5, column: 'sku', value: 'NOPE', reason: 'o produto NOPE não está no cadastro' },
+      ]);
+      for (const language of [undefined, 'en-GB,pt;q=0.5', 'de-DE']) {
+        const en = await detail(one.id, language);
+        assert.equal(en.language, 'en', language);
+        assert.equal(en.body.rejections[0]?.reason, 'product NOPE is not in the catalogue', language);
+      }
+
+      // the same with three of them: over the 5% allowed, the file fails as a whole
+      const many = await send(
+        salesCsv(rows.map((r, i) => (i % 8 === 0 ? { ...r, sku: 'NOPE', ean: '' } : r))),
+        'b.csv',
+      );
+      assert.equal(many.status, 'failed');
+      const failed = await detail(many.id, 'pt');
+      assert.equal(
+        failed.body.reason,
+        '4 de 25 linhas (16,0%) foram recusadas, mais que os 5,0% permitidos: nada foi carregado',
+      );
+      assert.equal(
+        (await detail(many.id)).body.reason,
+        '4 of 25 lines (16.0%) were rejected, more than the 5.0% allowed: nothing was loaded',
+      );
+      const listed = await fetch(`${t.baseUrl}/api/v1/files?store=S001&date=${date}`, {
+        headers: { ...token, 'accept-language': 'pt-BR' },
+      });
+      const files = (await listed.json()) as Array<{ id: number; reason: string | null }>;
+      assert.equal(files.find((f) => f.id === many.id)?.reason, failed.body.reason);
+    });
+
     it("lets only the store's upload token and its managers upload", async () => {
       const date = '2026-02-07';
       const body = salesCsv(salesRows({ ...OPTS, startDate: date }, master, 'S002', date));

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type DemoMasterData, generateMasterData, iterateLargeDay } from '../src/demo/generate.ts';
-import { productsCsv, storesCsv } from '../src/demo/write.ts';
+import { productsCsv, salesCsv, storesCsv } from '../src/demo/write.ts';
 import { importProducts, importStock, importStores } from '../src/masterdata/import.ts';
 import { createUser, getUser } from '../src/users/users.ts';
 import { login } from './support/auth.ts';
@@ -157,6 +157,7 @@ describe('the employees page in a browser', () => {
     assert.equal(cells[0], String(bad + 2));
     assert.equal(cells[1], 'quantity');
     assert.equal(cells[2], '<b>2</b>', 'the value is shown as the file wrote it');
+    assert.equal(cells[3], 'quantity is not a number (expected e.g. 1234.56)');
     assert.equal(await page.locator('#rejections b').count(), 0, 'and never as markup');
     assert.equal(await page.locator('#rejections tbody tr').count(), 1);
 
@@ -509,12 +510,36 @@ describe('the employees page in a browser', () => {
       await pt.click('#count-form button[type=submit]');
       await pt.locator('#count-result .error', { hasText: 'linha 1 ("só texto"): escreva um SKU' }).waitFor();
 
+      // a day's file: its refused line's reason in the page's language too
+      const refusedLine = async (date: string) => {
+        const csv = salesCsv(
+          [...iterateLargeDay({ rows: 40, seed: 6, storeCode: 'S001', date, products: master.products })].map((r, i) =>
+            i === 1 ? { ...r, sku: 'NAO-EXISTE', ean: '' } : r,
+          ),
+        );
+        await pt.fill('#upload-form input[name=date]', date);
+        await pt.setInputFiles('#upload-form input[name=file]', { name: 'dia.csv', mimeType: 'text/csv', buffer: csv });
+        await pt.click('#upload-form button[type=submit]');
+        await pt.locator('#rejections').waitFor({ timeout: 30_000 });
+        const cells = await pt.locator('#rejections tbody tr').first().locator('td').allTextContents();
+        await pt.locator('#upload-result').evaluate((node) => node.replaceChildren());
+        return cells;
+      };
+      assert.deepEqual(await refusedLine('2026-02-10'), [
+        '3',
+        'sku',
+        'NAO-EXISTE',
+        'o produto NAO-EXISTE não está no cadastro',
+      ]);
+
       await pt.click('#language');
       assert.equal(await pt.getAttribute('html', 'lang'), 'en-GB');
       assert.equal(await pt.textContent('#upload h2'), "Send a day's sales file");
       assert.equal(await pt.textContent('#who-name'), 'gerente (manager)');
       await pt.click('#stock-form button[type=submit]');
       await pt.locator('#stock-result', { hasText: /Reorder point|Nothing is at or below/ }).waitFor();
+      // the browser still asks for Portuguese; the page asks for the language chosen on it
+      assert.equal((await refusedLine('2026-02-11'))[3], 'product NAO-EXISTE is not in the catalogue');
       await pt.reload();
       await pt.locator('#work').waitFor();
       assert.equal(await pt.textContent('#language'), 'Português', 'the choice is kept at this browser');

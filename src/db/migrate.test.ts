@@ -12,7 +12,12 @@ for (const dialect of backends()) {
 
     it('migrates an empty database, and a second run does nothing', async () => {
       t = await createTestDatabase(dialect, { migrated: false });
-      assert.deepEqual(await migrate(t.database), ['001-initial', '002-chain-rollups', '003-mysql-product-first-keys']);
+      assert.deepEqual(await migrate(t.database), [
+        '001-initial',
+        '002-chain-rollups',
+        '003-mysql-product-first-keys',
+        '004-reason-codes',
+      ]);
       assert.deepEqual(await migrate(t.database), []);
     });
 
@@ -58,7 +63,7 @@ for (const dialect of backends()) {
       assert.equal((await db.selectFrom('stores').selectAll().execute()).length, 0);
     });
 
-    it('002 and 003 bring a database of the first release up: chain-wide roll-ups filled from the per-store ones', async () => {
+    it('002 to 004 bring a database of the first release up: chain-wide roll-ups filled from the per-store ones', async () => {
       const t2 = await createTestDatabase(dialect);
       try {
         const { db } = t2.database;
@@ -110,10 +115,17 @@ for (const dialect of backends()) {
           await sql`alter table sales_monthly drop primary key, add primary key (store_id, month, product_id),
             add index sales_monthly_product (store_id, product_id, month)`.execute(db);
         }
-        await sql`delete from kysely_migration where name in ('002-chain-rollups', '003-mysql-product-first-keys')`.execute(
-          db,
-        );
-        assert.deepEqual(await migrate(t2.database), ['002-chain-rollups', '003-mysql-product-first-keys']);
+        for (const table of ['ingest_files', 'ingest_rejections']) {
+          for (const column of ['reason_code', 'reason_params'])
+            await sql.raw(`alter table ${table} drop column ${column}`).execute(db);
+        }
+        await sql`delete from kysely_migration where name in
+          ('002-chain-rollups', '003-mysql-product-first-keys', '004-reason-codes')`.execute(db);
+        assert.deepEqual(await migrate(t2.database), [
+          '002-chain-rollups',
+          '003-mysql-product-first-keys',
+          '004-reason-codes',
+        ]);
         if (dialect === 'mysql') {
           const key = async (table: string) =>
             (

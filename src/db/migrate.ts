@@ -6,12 +6,14 @@ import type { Database, Dialect } from './connect.ts';
 import * as m001 from './migrations/001-initial.ts';
 import * as m002 from './migrations/002-chain-rollups.ts';
 import * as m003 from './migrations/003-mysql-product-first-keys.ts';
+import * as m004 from './migrations/004-reason-codes.ts';
 
 type Step = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 const steps: Record<string, Step> = {
   '001-initial': m001,
   '002-chain-rollups': m002,
   '003-mysql-product-first-keys': m003,
+  '004-reason-codes': m004,
 };
 
 class Provider implements MigrationProvider {

@@ -237,7 +237,10 @@ export interface IngestFilesTable {
   rows_total: Generated<number>;
   rows_loaded: Generated<number>;
   rows_rejected: Generated<number>;
+  /** in English; reason_code and reason_params (JSON) say it in another language (src/domain/reasons.ts) */
   reason: string | null;
+  reason_code: string | null;
+  reason_params: string | null;
   /** id of the file whose content this one repeats (duplicate) or that replaced it (superseded) */
   related_file_id: number | null;
   warnings: string | null;
@@ -253,7 +256,10 @@ export interface IngestRejectionsTable {
   line: number;
   column_name: string;
   value: string;
+  /** in English; reason_code and reason_params (JSON) say it in another language (src/domain/reasons.ts) */
   reason: string;
+  reason_code: string | null;
+  reason_params: string | null;
 }
 
 /** The file whose sales currently count for a store and business day. Switching it is the atomic replace. */

@@ -4,7 +4,12 @@
 /** `dot`: 1234.56 and 1,234.56 · `comma`: 1234,56 and 1.234,56 */
 export type NumberConvention = 'dot' | 'comma';
 
-export type ParseResult = { ok: true; value: number } | { ok: false; reason: string };
+import type { NumberProblem } from './reasons.ts';
+
+export type ParseResult = { ok: true; value: number } | { ok: false; reason: string; why: NumberProblem };
+
+/** a number as a convention writes it, for telling someone what was expected */
+export const numberExample = (convention: NumberConvention) => (convention === 'dot' ? '1234.56' : '1234,56');
 
 const DOT = /^([+-])?(\d{1,3}(?:,\d{3})+|\d+)?(?:\.(\d+))?$/;
 const COMMA = /^([+-])?(\d{1,3}(?:\.\d{3})+|\d+)?(?:,(\d+))?$/;
@@ -17,7 +22,7 @@ export function parseScaled(text: string, convention: NumberConvention, scale: n
   const plain = plainScaled(text, convention === 'dot' ? 46 : 44, scale);
   if (plain !== undefined) return { ok: true, value: plain };
   let s = text.trim();
-  if (s === '') return { ok: false, reason: 'is empty' };
+  if (s === '') return { ok: false, reason: 'is empty', why: 'empty' };
   // Some exports write negatives as (12.50) or 12.50-.
   let negative = false;
   if (s.startsWith('(') && s.endsWith(')')) {
@@ -30,13 +35,17 @@ export function parseScaled(text: string, convention: NumberConvention, scale: n
   s = s.replace(/^R\$\s*/i, '');
   const m = (convention === 'dot' ? DOT : COMMA).exec(s);
   if (!m || (m[2] === undefined && m[3] === undefined)) {
-    return { ok: false, reason: `is not a number (expected e.g. ${convention === 'dot' ? '1234.56' : '1234,56'})` };
+    return {
+      ok: false,
+      reason: `is not a number (expected e.g. ${numberExample(convention)})`,
+      why: 'not_number',
+    };
   }
   const intPart = (m[2] ?? '0').replace(/[.,]/g, '');
   const frac = m[3] ?? '';
-  if (frac.length > scale) return { ok: false, reason: `has more than ${scale} decimal places` };
+  if (frac.length > scale) return { ok: false, reason: `has more than ${scale} decimal places`, why: 'decimals' };
   const digits = intPart + frac.padEnd(scale, '0');
-  if (digits.replace(/^0+/, '').length > 15) return { ok: false, reason: 'is too large' };
+  if (digits.replace(/^0+/, '').length > 15) return { ok: false, reason: 'is too large', why: 'too_large' };
   let value = Number(digits);
   if (m[1] === '-') negative = !negative;
   if (negative) value = -value;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gtinCheckDigit, validateGtin } from './gtin.ts';
+import { describe as sayIn } from './reasons.ts';
 import { type Catalogue, type RowContext, SALES_COLUMNS, validateSaleRow } from './sales-row.ts';
 
 const products = [
@@ -83,36 +84,59 @@ describe('validateSaleRow', () => {
     const dt = validateSaleRow(row({ sold_at: '02/03/2026 23:59:59' }), ctx);
     assert.ok(dt.ok && dt.line.soldAt === '2026-03-02T23:59:59' && dt.line.hour === 23);
   });
-  it('names the column and the reason of every rule it enforces', () => {
-    const cases: Array<[Record<string, string>, string, RegExp]> = [
-      [{ store_code: 'S002' }, 'store_code', /not the store of this file/],
-      [{ business_date: '2026-03-03' }, 'business_date', /not the business day/],
-      [{ business_date: '31/02/2026' }, 'business_date', /not a date/],
-      [{ receipt_id: '' }, 'receipt_id', /missing/],
-      [{ line_no: '0' }, 'line_no', /whole number/],
-      [{ line_no: '1.5' }, 'line_no', /whole number/],
-      [{ sold_at: '25:00' }, 'sold_at', /not a time/],
-      [{ sku: 'NOPE' }, 'sku', /not in the catalogue/],
-      [{ sku: '', ean: '' }, 'sku', /missing/],
-      [{ sku: '', ean: 'SEM GTIN' }, 'sku', /SEM GTIN needs/],
-      [{ ean: '7891000315508' }, 'ean', /check digit/],
-      [{ ean: '123' }, 'ean', /8, 12, 13 or 14/],
-      [{ ean: '7894900011517' }, 'ean', /belongs to product P3/],
-      [{ sku: '', ean: '7891234567895' }, 'ean', /no product/],
-      [{ quantity: '0', total: '0' }, 'quantity', /zero/],
-      [{ quantity: '1.5', total: '5.25' }, 'quantity', /whole/],
-      [{ quantity: '1.2345' }, 'quantity', /decimal places/],
-      [{ quantity: 'dois' }, 'quantity', /not a number/],
-      [{ unit_price: '-1', total: '-2.00' }, 'unit_price', /negative/],
-      [{ discount: '-1' }, 'discount', /negative/],
-      [{ total: '7.02' }, 'total', /expected 7\.00/],
-      [{ total: '' }, 'total', /empty/],
-      [{ payment_method: 'cheque' }, 'payment_method', /unknown payment/],
+  it('names the column and the reason of every rule it enforces, in English and in Portuguese', () => {
+    const cases: Array<[Record<string, string>, string, RegExp, RegExp]> = [
+      [
+        { store_code: 'S002' },
+        'store_code',
+        /not the store of this file/,
+        /^a loja S002 não é a loja deste arquivo \(S001\)$/,
+      ],
+      [{ business_date: '2026-03-03' }, 'business_date', /not the business day/, /2026-03-03 não é o dia de movimento/],
+      [{ business_date: '31/02/2026' }, 'business_date', /not a date/, /não é uma data/],
+      [{ receipt_id: '' }, 'receipt_id', /missing/, /falta o número do cupom/],
+      [{ receipt_id: 'R'.repeat(65) }, 'receipt_id', /longer than 64/, /mais de 64 caracteres/],
+      [{ line_no: '0' }, 'line_no', /whole number/, /número inteiro a partir de 1/],
+      [{ line_no: '1.5' }, 'line_no', /whole number/, /número inteiro/],
+      [{ sold_at: '25:00' }, 'sold_at', /not a time/, /não é um horário/],
+      [{ sku: 'NOPE' }, 'sku', /not in the catalogue/, /o produto NOPE não está no cadastro/],
+      [{ sku: '', ean: '' }, 'sku', /missing/, /falta o código do produto/],
+      [{ sku: '', ean: 'SEM GTIN' }, 'sku', /SEM GTIN needs/, /SEM GTIN exige/],
+      [{ ean: '7891000315508' }, 'ean', /check digit is wrong \(expected 7\)/, /dígito verificador .* \(esperado 7\)/],
+      [{ ean: '123' }, 'ean', /8, 12, 13 or 14/, /8, 12, 13 ou 14 dígitos/],
+      [{ ean: '78910003155O7' }, 'ean', /digits only/, /só dígitos/],
+      [{ ean: '7894900011517' }, 'ean', /belongs to product P3/, /é do produto P3, não do P1/],
+      [{ sku: '', ean: '7891234567895' }, 'ean', /no product/, /nenhum produto do cadastro/],
+      [{ quantity: '0', total: '0' }, 'quantity', /zero/, /a quantidade é zero/],
+      [{ quantity: '1.5', total: '5.25' }, 'quantity', /whole/, /P1 é vendido por unidade/],
+      [{ quantity: '200000', total: '700000.00' }, 'quantity', /implausibly large/, /quantidade é grande demais/],
+      [{ quantity: '1.2345' }, 'quantity', /more than 3 decimal places/, /^quantidade: mais de 3 casas decimais$/],
+      [
+        { quantity: 'dois' },
+        'quantity',
+        /not a number \(expected e\.g\. 1234\.56\)/,
+        /^quantidade: não é um número \(exemplo: 1234\.56\)$/,
+      ],
+      [{ quantity: '9999999999999999' }, 'quantity', /too large/, /número grande demais/],
+      [{ unit_price: '-1', total: '-2.00' }, 'unit_price', /negative/, /preço unitário é negativo/],
+      [
+        { unit_price: '200000', total: '400000.00' },
+        'unit_price',
+        /implausibly large/,
+        /preço unitário é grande demais/,
+      ],
+      [{ discount: '-1' }, 'discount', /negative/, /desconto é negativo/],
+      [{ discount: 'x' }, 'discount', /discount is not a number/, /^desconto: não é um número/],
+      [{ total: '7.02' }, 'total', /expected 7\.00/, /não confere .* \(esperado 7,00\)/],
+      [{ total: '' }, 'total', /empty/, /^total: valor vazio$/],
+      [{ payment_method: 'cheque' }, 'payment_method', /unknown payment/, /forma de pagamento desconhecida/],
     ];
-    for (const [over, column, reason] of cases) {
+    for (const [over, column, en, pt] of cases) {
       const r = rejected(over);
       assert.equal(r.column, column, JSON.stringify(over));
-      assert.match(r.reason, reason, JSON.stringify(over));
+      assert.match(r.reason, en, JSON.stringify(over));
+      assert.equal(r.reason, sayIn(r.code, r.params, 'en'), 'the English text is the code said in English');
+      assert.match(sayIn(r.code, r.params, 'pt'), pt, JSON.stringify(over));
       assert.equal(r.value, over[column] ?? '', JSON.stringify(over));
     }
   });

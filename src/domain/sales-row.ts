@@ -1,9 +1,10 @@
 // The rules of one line of a daily sales file (../shared/formats/sales-file.md), as a pure function over the
 // row's text fields. The catalogue is passed in as lookups, so the rules run without I/O and are tested alone.
 import { parseBusinessDate, parseSoldAt } from './dates.ts';
-import { divRound, type NumberConvention, parseScaled } from './decimal.ts';
+import { divRound, type NumberConvention, numberExample, type ParseResult, parseScaled } from './decimal.ts';
 import { isNoGtin, validateGtin } from './gtin.ts';
 import { type PaymentMethod, parsePaymentMethod } from './payment.ts';
+import { describe, type NumberField, type ReasonCode, type ReasonParams } from './reasons.ts';
 
 export const SALES_COLUMNS = [
   { name: 'store_code', aliases: ['loja', 'codigo_loja'] },
@@ -61,7 +62,10 @@ export interface SaleLine {
 export interface Rejection {
   column: string;
   value: string;
+  /** in English; `code` and `params` say it in another language (src/domain/reasons.ts) */
   reason: string;
+  code: ReasonCode;
+  params: ReasonParams;
 }
 
 export type RowResult = { ok: true; line: SaleLine } | { ok: false; rejection: Rejection };
@@ -70,10 +74,20 @@ export type RowResult = { ok: true; line: SaleLine } | { ok: false; rejection: R
 const MAX_QUANTITY_MILLI = 100_000_000; // 100,000 units or kg on one line
 const MAX_PRICE_CENTS = 10_000_000; // 100,000.00 per unit
 
-const reject = (column: string, value: string, reason: string): RowResult => ({
+const reject = (column: string, value: string, code: ReasonCode, params: ReasonParams = {}): RowResult => ({
   ok: false,
-  rejection: { column, value, reason },
+  rejection: { column, value, reason: describe(code, params, 'en'), code, params },
 });
+
+/** A number column that could not be read. */
+const badNumber = (
+  column: NumberField,
+  text: string,
+  r: ParseResult & { ok: false },
+  convention: NumberConvention,
+  scale: number,
+): RowResult =>
+  reject(column, text, 'number_invalid', { field: column, why: r.why, scale, example: numberExample(convention) });
 
 /** A pure function of a string, remembered for the last value it was given: the lines of a receipt repeat it. */
 function lastOf<T>(fn: (text: string) => T): (text: string) => T {
@@ -121,23 +135,23 @@ export function validateSaleRow(fields: string[], ctx: RowContext): RowResult {
 
   const store = fieldAt(fields, c.store_code);
   if (store !== '' && store.toUpperCase() !== ctx.storeCode.toUpperCase()) {
-    return reject('store_code', store, `store ${store} is not the store of this file (${ctx.storeCode})`);
+    return reject('store_code', store, 'store_mismatch', { store, fileStore: ctx.storeCode });
   }
   const dateText = fieldAt(fields, c.business_date);
   if (dateText !== '') {
     const d = businessDateOf(dateText);
-    if (!d) return reject('business_date', dateText, 'is not a date (YYYY-MM-DD or DD/MM/YYYY)');
+    if (!d) return reject('business_date', dateText, 'date_unreadable');
     if (d !== ctx.businessDate) {
-      return reject('business_date', dateText, `date ${d} is not the business day of this file (${ctx.businessDate})`);
+      return reject('business_date', dateText, 'date_mismatch', { date: d, fileDate: ctx.businessDate });
     }
   }
   const receiptId = fieldAt(fields, c.receipt_id);
-  if (receiptId === '') return reject('receipt_id', '', 'receipt id is missing');
-  if (receiptId.length > 64) return reject('receipt_id', receiptId, 'receipt id is longer than 64 characters');
+  if (receiptId === '') return reject('receipt_id', '', 'receipt_missing');
+  if (receiptId.length > 64) return reject('receipt_id', receiptId, 'receipt_too_long');
 
   const lineText = fieldAt(fields, c.line_no);
   if (!/^\d{1,9}$/.test(lineText) || Number(lineText) < 1) {
-    return reject('line_no', lineText, 'line number must be a whole number from 1');
+    return reject('line_no', lineText, 'line_no_invalid');
   }
   const lineNo = Number(lineText);
 
@@ -146,7 +160,7 @@ export function validateSaleRow(fields: string[], ctx: RowContext): RowResult {
   const soldText = fieldAt(fields, c.sold_at);
   if (soldText !== '') {
     const t = soldTimeOf(soldText);
-    if (!t) return reject('sold_at', soldText, 'is not a time (HH:MM[:SS], YYYY-MM-DDTHH:MM or DD/MM/YYYY HH:MM)');
+    if (!t) return reject('sold_at', soldText, 'time_unreadable');
     hour = t.hour;
     soldAt = t.soldAt;
   }
@@ -156,67 +170,66 @@ export function validateSaleRow(fields: string[], ctx: RowContext): RowResult {
   let product: CatalogueProduct | undefined;
   if (sku !== '') {
     product = ctx.catalogue.bySku(sku);
-    if (!product) return reject('sku', sku, `product ${sku} is not in the catalogue`);
+    if (!product) return reject('sku', sku, 'sku_unknown', { sku });
   }
   const g = eanText === '' ? undefined : gtinOf(eanText);
   if (g) {
-    if (!g.ok) return reject('ean', eanText, `barcode ${g.reason}`);
+    if (!g.ok)
+      return reject('ean', eanText, 'barcode_invalid', {
+        why: g.why,
+        ...(g.expected === undefined ? {} : { expected: g.expected }),
+      });
     const byEan = ctx.catalogue.byEan(g.value);
     if (product) {
       if (byEan && byEan.id !== product.id) {
-        return reject('ean', eanText, `barcode belongs to product ${byEan.sku}, not to ${sku}`);
+        return reject('ean', eanText, 'barcode_other_product', { owner: byEan.sku, sku });
       }
     } else {
-      if (!byEan) return reject('ean', eanText, 'no product in the catalogue has this barcode');
+      if (!byEan) return reject('ean', eanText, 'barcode_unknown');
       product = byEan;
     }
   } else if (!product) {
-    if (isNoGtin(eanText)) return reject('sku', '', 'SEM GTIN needs a product code (sku)');
-    return reject('sku', '', 'product code (sku) or barcode (ean) is missing');
+    if (isNoGtin(eanText)) return reject('sku', '', 'no_gtin_needs_sku');
+    return reject('sku', '', 'product_missing');
   }
 
   const qText = fieldAt(fields, c.quantity);
   const q = parseScaled(qText, ctx.convention, 3);
-  if (!q.ok) return reject('quantity', qText, `quantity ${q.reason}`);
-  if (q.value === 0) return reject('quantity', qText, 'quantity is zero');
-  if (Math.abs(q.value) > MAX_QUANTITY_MILLI) return reject('quantity', qText, 'quantity is implausibly large');
+  if (!q.ok) return badNumber('quantity', qText, q, ctx.convention, 3);
+  if (q.value === 0) return reject('quantity', qText, 'quantity_zero');
+  if (Math.abs(q.value) > MAX_QUANTITY_MILLI) return reject('quantity', qText, 'quantity_too_large');
   if (product.unit === 'UN' && q.value % 1000 !== 0) {
-    return reject('quantity', qText, `product ${product.sku} is sold by unit: quantity must be whole`);
+    return reject('quantity', qText, 'quantity_not_whole', { sku: product.sku });
   }
 
   const pText = fieldAt(fields, c.unit_price);
   const p = parseScaled(pText, ctx.convention, 2);
-  if (!p.ok) return reject('unit_price', pText, `unit price ${p.reason}`);
-  if (p.value < 0) return reject('unit_price', pText, 'unit price is negative');
-  if (p.value > MAX_PRICE_CENTS) return reject('unit_price', pText, 'unit price is implausibly large');
+  if (!p.ok) return badNumber('unit_price', pText, p, ctx.convention, 2);
+  if (p.value < 0) return reject('unit_price', pText, 'price_negative');
+  if (p.value > MAX_PRICE_CENTS) return reject('unit_price', pText, 'price_too_large');
 
   const dText = fieldAt(fields, c.discount);
   let discount = 0;
   if (dText !== '') {
     const d = parseScaled(dText, ctx.convention, 2);
-    if (!d.ok) return reject('discount', dText, `discount ${d.reason}`);
-    if (d.value < 0) return reject('discount', dText, 'discount is negative');
+    if (!d.ok) return badNumber('discount', dText, d, ctx.convention, 2);
+    if (d.value < 0) return reject('discount', dText, 'discount_negative');
     discount = d.value;
   }
 
   const tText = fieldAt(fields, c.total);
   const t = parseScaled(tText, ctx.convention, 2);
-  if (!t.ok) return reject('total', tText, `total ${t.reason}`);
+  if (!t.ok) return badNumber('total', tText, t, ctx.convention, 2);
   const expected = expectedTotalCents(q.value, p.value, discount);
   if (Math.abs(t.value - expected) > 1) {
-    return reject(
-      'total',
-      tText,
-      `total does not match quantity × unit price − discount (expected ${money(expected)})`,
-    );
+    return reject('total', tText, 'total_mismatch', { expectedCents: expected });
   }
 
   let paymentMethod: PaymentMethod | null = null;
   const payText = fieldAt(fields, c.payment_method);
   if (payText !== '') {
     const pm = paymentMethodOf(payText);
-    if (!pm)
-      return reject('payment_method', payText, 'unknown payment method (dinheiro, debito, credito, pix, vale, outros)');
+    if (!pm) return reject('payment_method', payText, 'payment_unknown');
     paymentMethod = pm;
   }
 
@@ -247,5 +260,3 @@ export function isTrailer(fields: string[]): boolean {
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
-const money = (cents: number) =>
-  `${cents < 0 ? '-' : ''}${Math.floor(Math.abs(cents) / 100)}.${pad(Math.abs(cents) % 100)}`;

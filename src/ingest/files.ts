@@ -1,6 +1,7 @@
 // Reading the file records: what came in, what happened to it, and its rejected lines.
 import type { Kysely } from 'kysely';
 import type { DB, FileStatus, IngestFile } from '../db/schema.ts';
+import { type Lang, sayReason } from '../domain/reasons.ts';
 import { notFound } from '../errors.ts';
 
 export interface FileSummary {
@@ -30,7 +31,8 @@ export interface FileRejection {
   reason: string;
 }
 
-export function summarize(f: IngestFile): FileSummary {
+/** A file record as its readers see it, its reason in their language (English by default). */
+export function summarize(f: IngestFile, lang: Lang = 'en'): FileSummary {
   return {
     id: f.id,
     key: f.object_key,
@@ -43,7 +45,8 @@ export function summarize(f: IngestFile): FileSummary {
     rowsTotal: f.rows_total,
     rowsLoaded: f.rows_loaded,
     rowsRejected: f.rows_rejected,
-    reason: f.reason,
+    reason:
+      f.reason === null ? null : sayReason({ text: f.reason, code: f.reason_code, params: f.reason_params }, lang),
     warnings: f.warnings,
     relatedFileId: f.related_file_id,
     receivedAt: f.received_at,
@@ -61,7 +64,7 @@ export interface FileFilter {
   offset?: number;
 }
 
-export async function listFiles(db: Kysely<DB>, f: FileFilter = {}): Promise<FileSummary[]> {
+export async function listFiles(db: Kysely<DB>, f: FileFilter = {}, lang: Lang = 'en'): Promise<FileSummary[]> {
   let q = db.selectFrom('ingest_files').selectAll().orderBy('id', 'desc');
   if (f.store) q = q.where('store_code', '=', f.store);
   if (f.stores) q = q.where('store_code', 'in', f.stores.length ? f.stores : ['']);
@@ -71,22 +74,31 @@ export async function listFiles(db: Kysely<DB>, f: FileFilter = {}): Promise<Fil
     .limit(f.limit ?? 50)
     .offset(f.offset ?? 0)
     .execute();
-  return rows.map(summarize);
+  return rows.map((r) => summarize(r, lang));
 }
 
-export async function fileRejections(db: Kysely<DB>, fileId: number): Promise<FileRejection[]> {
+export async function fileRejections(db: Kysely<DB>, fileId: number, lang: Lang = 'en'): Promise<FileRejection[]> {
   const rows = await db
     .selectFrom('ingest_rejections')
-    .select(['line', 'column_name', 'value', 'reason'])
+    .select(['line', 'column_name', 'value', 'reason', 'reason_code', 'reason_params'])
     .where('file_id', '=', fileId)
     .orderBy('line')
     .orderBy('id')
     .execute();
-  return rows.map((r) => ({ line: r.line, column: r.column_name, value: r.value, reason: r.reason }));
+  return rows.map((r) => ({
+    line: r.line,
+    column: r.column_name,
+    value: r.value,
+    reason: sayReason({ text: r.reason, code: r.reason_code, params: r.reason_params }, lang),
+  }));
 }
 
-export async function fileDetail(db: Kysely<DB>, id: number): Promise<FileSummary & { rejections: FileRejection[] }> {
+export async function fileDetail(
+  db: Kysely<DB>,
+  id: number,
+  lang: Lang = 'en',
+): Promise<FileSummary & { rejections: FileRejection[] }> {
   const f = await db.selectFrom('ingest_files').selectAll().where('id', '=', id).executeTakeFirst();
   if (!f) throw notFound(`file ${id} does not exist`);
-  return { ...summarize(f), rejections: await fileRejections(db, id) };
+  return { ...summarize(f, lang), rejections: await fileRejections(db, id, lang) };
 }

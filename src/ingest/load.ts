@@ -18,6 +18,7 @@ import type { FileStatus, IngestFile } from '../db/schema.ts';
 import { inTransaction, isUniqueViolation, nowIso, type Tx } from '../db/tx.ts';
 import { DayAggregate } from '../domain/day-aggregate.ts';
 import { parseScaled } from '../domain/decimal.ts';
+import { describe, type Reason, type ReasonCode, type ReasonParams } from '../domain/reasons.ts';
 import {
   isTrailer,
   type Rejection,
@@ -49,12 +50,17 @@ export interface IngestOutcome {
 /** A reason that fails the file as a whole: nothing of it is loaded. */
 class FileRejected extends Error {
   constructor(
-    readonly reason: string,
+    readonly reason: Reason,
     readonly counts: { total: number; rejected: number },
     readonly sample: RejectedRow[],
   ) {
-    super(reason);
+    super(describe(reason.code, reason.params, 'en'));
   }
+}
+
+/** A rejected line, its reason in English and as a code with its values. */
+function rejectedRow(line: number, column: string, value: string, code: ReasonCode, params: ReasonParams): RejectedRow {
+  return { line, column, value: clip(value), reason: describe(code, params, 'en'), code, params };
 }
 
 const BATCH = 1000;
@@ -120,6 +126,7 @@ export async function loadSalesFile(ctx: AppContext, input: LoadInput): Promise<
             .executeTakeFirstOrThrow();
           return outcomeOf(done);
         }
+        const storeDay = { file: current?.file_id ?? 0, store: key.storeCode, date: key.businessDate };
         if (current && current.checksum === facts.checksum) {
           const same = await trx
             .selectFrom('ingest_files')
@@ -131,7 +138,7 @@ export async function loadSalesFile(ctx: AppContext, input: LoadInput): Promise<
             rowsLoaded: 0,
             rowsRejected: 0,
             related: current.file_id,
-            reason: `same content as file ${current.file_id} already loaded for ${key.storeCode} ${key.businessDate}`,
+            reason: { code: 'same_content', params: storeDay },
           });
         }
         if (current && current.upload_order > input.uploadOrder) {
@@ -140,7 +147,7 @@ export async function loadSalesFile(ctx: AppContext, input: LoadInput): Promise<
             rowsLoaded: 0,
             rowsRejected: 0,
             related: current.file_id,
-            reason: `a newer file (${current.file_id}) was uploaded for ${key.storeCode} ${key.businessDate}`,
+            reason: { code: 'newer_file', params: storeDay },
           });
         }
         const reversed = current
@@ -268,12 +275,12 @@ async function streamRows(
     const duplicates = await sink.add(pending);
     for (const p of pending) {
       if (duplicates.has(p)) {
-        rejections.push({
-          line: p.line,
-          column: 'line_no',
-          value: String(p.sale.lineNo),
-          reason: `receipt ${p.sale.receiptId} already has a line ${p.sale.lineNo} in this file`,
-        });
+        rejections.push(
+          rejectedRow(p.line, 'line_no', String(p.sale.lineNo), 'duplicate_line', {
+            receipt: p.sale.receiptId,
+            lineNo: p.sale.lineNo,
+          }),
+        );
         continue;
       }
       loaded++;
@@ -289,7 +296,7 @@ async function streamRows(
     for (const row of batch) {
       if (trailer) {
         throw new FileRejected(
-          `line ${trailer.line} is a TOTAL line but data follows it on line ${row.line}: the file is damaged`,
+          { code: 'data_after_trailer', params: { trailerLine: trailer.line, line: row.line } },
           { total, rejected: rejections.length },
           rejections.slice(0, KEEP_REJECTIONS_OF_FAILED_FILE),
         );
@@ -304,12 +311,12 @@ async function streamRows(
         if (t.ok) writtenSum += t.value;
       }
       if (row.fields.length !== width) {
-        rejections.push({
-          line: row.line,
-          column: '*',
-          value: clip(row.fields.join(table.delimiter)),
-          reason: `the line has ${row.fields.length} fields but the header has ${width}`,
-        });
+        rejections.push(
+          rejectedRow(row.line, '*', row.fields.join(table.delimiter), 'field_count', {
+            fields: row.fields.length,
+            width,
+          }),
+        );
         continue;
       }
       const r = validateSaleRow(row.fields, rowCtx);
@@ -325,26 +332,25 @@ async function streamRows(
     const declared = trailerSum(trailer.fields, totalIndex, table.numberConvention);
     if (declared === undefined) {
       throw new FileRejected(
-        `the TOTAL line (line ${trailer.line}) has no readable sum in the total column`,
+        { code: 'trailer_unreadable', params: { line: trailer.line } },
         { total, rejected: rejections.length },
         rejections.slice(0, KEEP_REJECTIONS_OF_FAILED_FILE),
       );
     }
     if (declared !== writtenSum) {
       throw new FileRejected(
-        `the TOTAL line (line ${trailer.line}) says ${fmt(declared)} but the lines add up to ${fmt(writtenSum)}: the file is truncated or altered`,
+        { code: 'trailer_mismatch', params: { line: trailer.line, declaredCents: declared, sumCents: writtenSum } },
         { total, rejected: rejections.length },
         rejections.slice(0, KEEP_REJECTIONS_OF_FAILED_FILE),
       );
     }
   }
   if (total === 0) {
-    throw new FileRejected('the file has a header but no sales lines', { total, rejected: 0 }, []);
+    throw new FileRejected({ code: 'no_lines', params: {} }, { total, rejected: 0 }, []);
   }
   if (rejections.length > maxRejected(total)) {
-    const share = ((rejections.length / total) * 100).toFixed(1);
     throw new FileRejected(
-      `${rejections.length} of ${total} lines (${share}%) were rejected, more than the ${(config.rejectThreshold * 100).toFixed(1)}% allowed: nothing was loaded`,
+      { code: 'too_many_rejected', params: { rejected: rejections.length, total, allowed: config.rejectThreshold } },
       { total, rejected: rejections.length },
       rejections.slice(0, KEEP_REJECTIONS_OF_FAILED_FILE),
     );
@@ -637,10 +643,13 @@ async function finish(
     rowsLoaded: number;
     rowsRejected: number;
     related?: number | null;
-    reason?: string;
+    /** English text, or a code and values (said in English here, in the reader's language when read) */
+    reason?: string | Reason;
     warnings?: string | null;
   },
 ): Promise<IngestOutcome> {
+  const coded = typeof r.reason === 'object' ? r.reason : undefined;
+  const reason = typeof r.reason === 'object' ? describe(r.reason.code, r.reason.params, 'en') : r.reason;
   await trx
     .updateTable('ingest_files')
     .set({
@@ -649,7 +658,9 @@ async function finish(
       rows_loaded: r.rowsLoaded,
       rows_rejected: r.rowsRejected,
       related_file_id: r.related ?? null,
-      reason: r.reason ?? null,
+      reason: reason ?? null,
+      reason_code: coded?.code ?? null,
+      reason_params: coded ? JSON.stringify(coded.params) : null,
       warnings: r.warnings ?? null,
       finished_at: nowIso(),
       duration_ms: Date.now() - started,
@@ -662,18 +673,19 @@ async function finish(
     rowsTotal: r.rowsTotal,
     rowsLoaded: r.rowsLoaded,
     rowsRejected: r.rowsRejected,
-    ...(r.reason && status !== 'loaded' && status !== 'replaced' ? { reason: r.reason } : {}),
+    ...(reason && status !== 'loaded' && status !== 'replaced' ? { reason } : {}),
   };
 }
 
 export async function markFailed(
   ctx: AppContext,
   file: IngestFile,
-  reason: string,
+  why: string | Reason,
   counts: { total: number; rejected: number },
   sample: RejectedRow[],
   started = Date.now(),
 ): Promise<IngestOutcome> {
+  const reason = typeof why === 'object' ? describe(why.code, why.params, 'en') : why;
   return inTransaction(ctx.database, async (trx) => {
     const storeId = file.store_code
       ? (await trx.selectFrom('stores').select('id').where('code', '=', file.store_code).executeTakeFirst())?.id
@@ -697,7 +709,7 @@ export async function markFailed(
       rowsTotal: counts.total,
       rowsLoaded: 0,
       rowsRejected: counts.rejected,
-      reason,
+      reason: why,
     });
   });
 }
@@ -714,15 +726,24 @@ export function outcomeOf(f: IngestFile): IngestOutcome {
 }
 
 async function writeRejectedRows(ctx: AppContext, key: SalesFileKey, rows: RejectedRow[]): Promise<void> {
-  const lines = [csvLine(['line', 'column', 'value', 'reason'])];
-  for (const r of rows) lines.push(csvLine([r.line, r.column, r.value, r.reason]));
+  // the reason in English and, for the stores' people, in Portuguese
+  const lines = [csvLine(['line', 'column', 'value', 'reason', 'motivo'])];
+  for (const r of rows) lines.push(csvLine([r.line, r.column, r.value, r.reason, describe(r.code, r.params, 'pt')]));
   await ctx.store.put(ctx.config.buckets.sales, rejectedRowsKey(key), lines.join(''), {
     contentType: 'text/csv; charset=utf-8',
   });
 }
 
 function rejectionRow(fileId: number, r: RejectedRow) {
-  return { file_id: fileId, line: r.line, column_name: r.column, value: r.value, reason: r.reason };
+  return {
+    file_id: fileId,
+    line: r.line,
+    column_name: r.column,
+    value: r.value,
+    reason: r.reason,
+    reason_code: r.code,
+    reason_params: JSON.stringify(r.params),
+  };
 }
 
 function trailerSum(fields: string[], totalIndex: number, convention: 'dot' | 'comma'): number | undefined {
@@ -739,5 +760,3 @@ function trailerSum(fields: string[], totalIndex: number, convention: 'dot' | 'c
 }
 
 const clip = (s: string) => (s.length > MAX_VALUE_CHARS ? `${s.slice(0, MAX_VALUE_CHARS)}…` : s);
-const fmt = (cents: number) =>
-  `${cents < 0 ? '-' : ''}${Math.floor(Math.abs(cents) / 100)}.${String(Math.abs(cents) % 100).padStart(2, '0')}`;

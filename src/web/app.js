@@ -6,7 +6,7 @@
 // /api/v1 with the session cookie, echoing the session's CSRF token on every state-changing request. Everything
 // that comes from a file or the database is put on the page as text, never as markup.
 import { TEXT } from './app-text.js';
-import { ApiError, browserLang, byId, decimal, el, money, problemText, putTexts } from './common.js';
+import { ApiError, browserLang, byId, decimal, el, LOCALE, money, problemText, putTexts } from './common.js';
 
 const API = '/api/v1';
 const FINAL = ['loaded', 'replaced', 'duplicate', 'failed', 'superseded'];
@@ -75,7 +75,8 @@ const sendJson = (method, path, body) =>
 const postJson = (path, body) => sendJson('POST', path, body);
 
 async function api(path, init = {}) {
-  const headers = { accept: 'application/json', ...(init.headers ?? {}) };
+  // the server says a refused line's or file's reason in the page's language
+  const headers = { accept: 'application/json', 'accept-language': LOCALE[lang], ...(init.headers ?? {}) };
   if (init.method && init.method !== 'GET') headers['x-csrf-token'] = csrf;
   const res = await fetch(`${API}${path}`, { credentials: 'same-origin', ...init, headers });
   const isJson = (res.headers.get('content-type') ?? '').includes('json');

@@ -6,8 +6,13 @@ import { listStock } from '../../inventory/queries.ts';
 import { SALES_GROUPINGS, type SalesGrouping, salesBy } from '../../sales/queries.ts';
 import { storeCodesForIds } from '../../users/stores.ts';
 import { ALL_ROLES, type Principal, visibleStoreIds } from '../auth/contract.ts';
+import { answerLang } from '../language.ts';
 import { problemResponse } from '../problem.ts';
 import { storeCode } from './schemas.ts';
+
+const REASONS_LANGUAGE =
+  "A file's reason and its rejected lines' reasons are said in the language Accept-Language prefers, Portuguese " +
+  '(pt) or English (en, the default); Content-Language says which.';
 
 const date = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const;
 
@@ -150,6 +155,7 @@ export const dataRoutes: FastifyPluginAsync = async (app) => {
       schema: {
         tags: ['files'],
         summary: 'Ingested sales files, newest first',
+        description: REASONS_LANGUAGE,
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -164,7 +170,12 @@ export const dataRoutes: FastifyPluginAsync = async (app) => {
         response: { 200: { type: 'array', items: FileSummary } },
       },
     },
-    async (req) => listFiles(app.ctx.database.db, { ...req.query, stores: await visibleCodes(req.principal) }),
+    async (req, reply) =>
+      listFiles(
+        app.ctx.database.db,
+        { ...req.query, stores: await visibleCodes(req.principal) },
+        answerLang(req, reply),
+      ),
   );
 
   app.get<{ Params: { id: number } }>(
@@ -174,6 +185,7 @@ export const dataRoutes: FastifyPluginAsync = async (app) => {
       schema: {
         tags: ['files'],
         summary: 'One file: its result and its rejected lines',
+        description: REASONS_LANGUAGE,
         params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } },
         response: {
           200: {
@@ -184,8 +196,8 @@ export const dataRoutes: FastifyPluginAsync = async (app) => {
         },
       },
     },
-    async (req) => {
-      const file = await fileDetail(app.ctx.database.db, req.params.id);
+    async (req, reply) => {
+      const file = await fileDetail(app.ctx.database.db, req.params.id, answerLang(req, reply));
       const codes = await visibleCodes(req.principal);
       // another store's file is answered as missing: its existence is not disclosed
       if (codes && !(file.store !== null && codes.includes(file.store))) {

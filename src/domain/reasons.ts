@@ -1,0 +1,190 @@
+// Why a sales file's line, or the file itself, was refused: a code and its values, said in the language of whoever
+// reads it. The stores' clerks read Portuguese, the chain's office and its tools English. The English text is what
+// the file record, the CLI and the bucket's errors.csv carry; a Portuguese reader is told the same from the code
+// and values kept beside it.
+
+export type Lang = 'en' | 'pt';
+export type ReasonParams = Record<string, string | number>;
+
+/** the words of a number column, as a reason names it */
+const FIELD = {
+  quantity: { en: 'quantity', pt: 'quantidade' },
+  unit_price: { en: 'unit price', pt: 'preço unitário' },
+  discount: { en: 'discount', pt: 'desconto' },
+  total: { en: 'total', pt: 'total' },
+} as const;
+export type NumberField = keyof typeof FIELD;
+
+/** Why a number could not be read (see parseScaled). */
+export type NumberProblem = 'empty' | 'not_number' | 'decimals' | 'too_large';
+/** Why a barcode is not one (see validateGtin). */
+export type BarcodeProblem = 'digits' | 'length' | 'check_digit';
+
+/** cents as a decimal amount in a language's form: 1234.50 / 1234,50 */
+function amount(cents: number, lang: Lang): string {
+  const abs = Math.abs(cents);
+  const text = `${Math.floor(abs / 100)}${lang === 'pt' ? ',' : '.'}${String(abs % 100).padStart(2, '0')}`;
+  return cents < 0 ? `-${text}` : text;
+}
+
+const share = (percent: number, lang: Lang) =>
+  lang === 'pt' ? percent.toFixed(1).replace('.', ',') : percent.toFixed(1);
+
+const numberProblem = (p: ReasonParams, lang: Lang): string => {
+  const why = p.why as NumberProblem;
+  if (lang === 'pt') {
+    const field = FIELD[p.field as NumberField].pt;
+    if (why === 'empty') return `${field}: valor vazio`;
+    if (why === 'not_number') return `${field}: não é um número (exemplo: ${p.example})`;
+    if (why === 'decimals') return `${field}: mais de ${p.scale} casas decimais`;
+    return `${field}: número grande demais`;
+  }
+  const field = FIELD[p.field as NumberField].en;
+  if (why === 'empty') return `${field} is empty`;
+  if (why === 'not_number') return `${field} is not a number (expected e.g. ${p.example})`;
+  if (why === 'decimals') return `${field} has more than ${p.scale} decimal places`;
+  return `${field} is too large`;
+};
+
+const barcodeProblem = (p: ReasonParams, lang: Lang): string => {
+  const why = p.why as BarcodeProblem;
+  if (lang === 'pt') {
+    if (why === 'digits') return 'o código de barras deve ter só dígitos';
+    if (why === 'length') return 'o código de barras deve ter 8, 12, 13 ou 14 dígitos';
+    return `o dígito verificador do código de barras está errado (esperado ${p.expected})`;
+  }
+  if (why === 'digits') return 'barcode must contain digits only';
+  if (why === 'length') return 'barcode must have 8, 12, 13 or 14 digits';
+  return `barcode check digit is wrong (expected ${p.expected})`;
+};
+
+type Say = (p: ReasonParams, lang: Lang) => string;
+/** a reason without values: its two sentences */
+const fixed =
+  (en: string, pt: string): Say =>
+  (_p, lang) =>
+    lang === 'pt' ? pt : en;
+
+const REASONS = {
+  // a line
+  store_mismatch: (p, lang) =>
+    lang === 'pt'
+      ? `a loja ${p.store} não é a loja deste arquivo (${p.fileStore})`
+      : `store ${p.store} is not the store of this file (${p.fileStore})`,
+  date_unreadable: fixed('is not a date (YYYY-MM-DD or DD/MM/YYYY)', 'não é uma data (AAAA-MM-DD ou DD/MM/AAAA)'),
+  date_mismatch: (p, lang) =>
+    lang === 'pt'
+      ? `a data ${p.date} não é o dia de movimento deste arquivo (${p.fileDate})`
+      : `date ${p.date} is not the business day of this file (${p.fileDate})`,
+  receipt_missing: fixed('receipt id is missing', 'falta o número do cupom'),
+  receipt_too_long: fixed('receipt id is longer than 64 characters', 'o número do cupom tem mais de 64 caracteres'),
+  line_no_invalid: fixed(
+    'line number must be a whole number from 1',
+    'o número do item deve ser um número inteiro a partir de 1',
+  ),
+  time_unreadable: fixed(
+    'is not a time (HH:MM[:SS], YYYY-MM-DDTHH:MM or DD/MM/YYYY HH:MM)',
+    'não é um horário (HH:MM[:SS], AAAA-MM-DDTHH:MM ou DD/MM/AAAA HH:MM)',
+  ),
+  sku_unknown: (p, lang) =>
+    lang === 'pt' ? `o produto ${p.sku} não está no cadastro` : `product ${p.sku} is not in the catalogue`,
+  barcode_invalid: barcodeProblem,
+  barcode_other_product: (p, lang) =>
+    lang === 'pt'
+      ? `o código de barras é do produto ${p.owner}, não do ${p.sku}`
+      : `barcode belongs to product ${p.owner}, not to ${p.sku}`,
+  barcode_unknown: fixed(
+    'no product in the catalogue has this barcode',
+    'nenhum produto do cadastro tem este código de barras',
+  ),
+  no_gtin_needs_sku: fixed('SEM GTIN needs a product code (sku)', 'SEM GTIN exige o código do produto (sku)'),
+  product_missing: fixed(
+    'product code (sku) or barcode (ean) is missing',
+    'falta o código do produto (sku) ou o código de barras (ean)',
+  ),
+  number_invalid: numberProblem,
+  quantity_zero: fixed('quantity is zero', 'a quantidade é zero'),
+  quantity_too_large: fixed('quantity is implausibly large', 'a quantidade é grande demais para ser verdadeira'),
+  quantity_not_whole: (p, lang) =>
+    lang === 'pt'
+      ? `o produto ${p.sku} é vendido por unidade: a quantidade deve ser inteira`
+      : `product ${p.sku} is sold by unit: quantity must be whole`,
+  price_negative: fixed('unit price is negative', 'o preço unitário é negativo'),
+  price_too_large: fixed('unit price is implausibly large', 'o preço unitário é grande demais para ser verdadeiro'),
+  discount_negative: fixed('discount is negative', 'o desconto é negativo'),
+  total_mismatch: (p, lang) =>
+    lang === 'pt'
+      ? `o total não confere com quantidade × preço unitário − desconto (esperado ${amount(Number(p.expectedCents), lang)})`
+      : `total does not match quantity × unit price − discount (expected ${amount(Number(p.expectedCents), lang)})`,
+  payment_unknown: fixed(
+    'unknown payment method (dinheiro, debito, credito, pix, vale, outros)',
+    'forma de pagamento desconhecida (dinheiro, debito, credito, pix, vale, outros)',
+  ),
+  field_count: (p, lang) =>
+    lang === 'pt'
+      ? `a linha tem ${p.fields} campos, mas o cabeçalho tem ${p.width}`
+      : `the line has ${p.fields} fields but the header has ${p.width}`,
+  duplicate_line: (p, lang) =>
+    lang === 'pt'
+      ? `o cupom ${p.receipt} já tem um item ${p.lineNo} neste arquivo`
+      : `receipt ${p.receipt} already has a line ${p.lineNo} in this file`,
+
+  // the file as a whole
+  data_after_trailer: (p, lang) =>
+    lang === 'pt'
+      ? `a linha ${p.trailerLine} é uma linha TOTAL, mas há dados depois dela, na linha ${p.line}: o arquivo está danificado`
+      : `line ${p.trailerLine} is a TOTAL line but data follows it on line ${p.line}: the file is damaged`,
+  trailer_unreadable: (p, lang) =>
+    lang === 'pt'
+      ? `a linha TOTAL (linha ${p.line}) não traz uma soma legível na coluna total`
+      : `the TOTAL line (line ${p.line}) has no readable sum in the total column`,
+  trailer_mismatch: (p, lang) =>
+    lang === 'pt'
+      ? `a linha TOTAL (linha ${p.line}) diz ${amount(Number(p.declaredCents), lang)}, mas as linhas somam ${amount(Number(p.sumCents), lang)}: o arquivo está truncado ou foi alterado`
+      : `the TOTAL line (line ${p.line}) says ${amount(Number(p.declaredCents), lang)} but the lines add up to ${amount(Number(p.sumCents), lang)}: the file is truncated or altered`,
+  no_lines: fixed('the file has a header but no sales lines', 'o arquivo tem cabeçalho, mas nenhuma linha de venda'),
+  too_many_rejected: (p, lang) => {
+    const rejected = Number(p.rejected);
+    const total = Number(p.total);
+    const part = share((rejected / total) * 100, lang);
+    const allowed = share(Number(p.allowed) * 100, lang);
+    return lang === 'pt'
+      ? `${rejected} de ${total} linhas (${part}%) foram recusadas, mais que os ${allowed}% permitidos: nada foi carregado`
+      : `${rejected} of ${total} lines (${part}%) were rejected, more than the ${allowed}% allowed: nothing was loaded`;
+  },
+  same_content: (p, lang) =>
+    lang === 'pt'
+      ? `mesmo conteúdo do arquivo ${p.file}, já carregado para ${p.store} ${p.date}`
+      : `same content as file ${p.file} already loaded for ${p.store} ${p.date}`,
+  newer_file: (p, lang) =>
+    lang === 'pt'
+      ? `um arquivo mais novo (${p.file}) foi enviado para ${p.store} ${p.date}`
+      : `a newer file (${p.file}) was uploaded for ${p.store} ${p.date}`,
+} satisfies Record<string, Say>;
+
+export type ReasonCode = keyof typeof REASONS;
+
+/** A reason as a code and its values; `text` is its English sentence. */
+export interface Reason {
+  code: ReasonCode;
+  params: ReasonParams;
+}
+
+export const isReasonCode = (code: string): code is ReasonCode => Object.hasOwn(REASONS, code);
+
+export function describe(code: ReasonCode, params: ReasonParams, lang: Lang): string {
+  return REASONS[code](params, lang);
+}
+
+/**
+ * A stored reason in a language: from its code and values when it has them, else the stored English text (a record
+ * written before reasons had codes, or a reason that has none).
+ */
+export function sayReason(stored: { text: string; code: string | null; params: string | null }, lang: Lang): string {
+  if (lang === 'en' || !stored.code || !isReasonCode(stored.code)) return stored.text;
+  try {
+    return describe(stored.code, stored.params ? (JSON.parse(stored.params) as ReasonParams) : {}, lang);
+  } catch {
+    return stored.text;
+  }
+}
