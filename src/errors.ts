@@ -2,6 +2,8 @@
 // what was wrong and where. The HTTP layer maps `status` to application/problem+json (src/server/problem.ts) and the
 // CLI maps `exitCode` (src/cli/main.ts); nothing else decides how an error looks to the outside.
 
+import { describe, type Reason, type ReasonCode, type ReasonParams } from './domain/reasons.ts';
+
 export type ErrorKind =
   | 'invalid_input' // a request, file or argument that breaks a rule
   | 'unauthenticated'
@@ -40,6 +42,16 @@ const EXIT: Record<ErrorKind, number> = {
   config: 78, // EX_CONFIG
 };
 
+/** An error whose message is a reason's English sentence, the reason kept for saying it in another language. */
+export function reasonError(
+  kind: ErrorKind,
+  code: ReasonCode,
+  params: ReasonParams,
+  details: FieldProblem[] = [],
+): ShopflowError {
+  return new ShopflowError(kind, describe(code, params, 'en'), details, { reason: { code, params } });
+}
+
 export interface FieldProblem {
   /** where: a field name, a column, `line 12`, a CLI option */
   where: string;
@@ -49,11 +61,19 @@ export interface FieldProblem {
 export class ShopflowError extends Error {
   readonly kind: ErrorKind;
   readonly details: FieldProblem[];
-  constructor(kind: ErrorKind, message: string, details: FieldProblem[] = [], options?: { cause?: unknown }) {
+  /** the message as a code and values, when a file's reader is told it in their language (src/domain/reasons.ts) */
+  readonly reason?: Reason;
+  constructor(
+    kind: ErrorKind,
+    message: string,
+    details: FieldProblem[] = [],
+    options?: { cause?: unknown; reason?: Reason },
+  ) {
     super(message, options);
     this.name = 'ShopflowError';
     this.kind = kind;
     this.details = details;
+    if (options?.reason) this.reason = options.reason;
   }
   get status(): number {
     return STATUS[this.kind];

@@ -250,6 +250,21 @@ for (const dialect of backends()) {
         (await detail(many.id)).body.reason,
         '4 of 25 lines (16.0%) were rejected, more than the 5.0% allowed: nothing was loaded',
       );
+      // a file its reader cannot use: the header lacks a required column
+      const [head = '', ...body] = salesCsv(rows).toString('utf8').split('\n');
+      const noTotal = (line: string) => line.split(',').slice(0, -2).concat(line.split(',').slice(-1)).join(',');
+      assert.ok(head.split(',').at(-2) === 'total', head);
+      const headless = await send(Buffer.from([noTotal(head), ...body.map(noTotal)].join('\n')), 'c.csv');
+      assert.equal(headless.status, 'failed');
+      assert.match(
+        (await detail(headless.id, 'pt')).body.reason ?? '',
+        /^o cabeçalho \(linha 1\) não pode ser usado: faltam colunas obrigatórias: total\. O cabeçalho tem: /,
+      );
+      assert.match(
+        (await detail(headless.id)).body.reason ?? '',
+        /^the header \(line 1\) is not usable: required column\(s\) missing: total\. The header has: /,
+      );
+
       const listed = await fetch(`${t.baseUrl}/api/v1/files?store=S001&date=${date}`, {
         headers: { ...token, 'accept-language': 'pt-BR' },
       });

@@ -3,7 +3,7 @@
 // the stores' systems are not configurable, and every row carries the file line a clerk can find it on.
 
 import { type NumberConvention, sniffNumberConvention } from '../domain/decimal.ts';
-import { type FieldProblem, ShopflowError } from '../errors.ts';
+import { type FieldProblem, reasonError, type ShopflowError } from '../errors.ts';
 import { type CsvRow, Tokenizer, type TokenizerStatus } from './tokenizer.ts';
 
 export type { CsvRow } from './tokenizer.ts';
@@ -141,7 +141,7 @@ export async function readTable(
     if (!best) {
       const failed = candidates.find((c) => c.error !== undefined);
       if (failed) throw failed.error;
-      throw new ShopflowError('invalid_input', 'the file is empty: a header line naming the columns is required', [
+      throw reasonError('invalid_input', 'empty_file', {}, [
         { where: 'header (line 1)', problem: 'no header: the file has no text' },
       ]);
     }
@@ -180,12 +180,16 @@ export async function readTable(
       });
     }
     if (problems.length > 0) {
-      const parts: string[] = [];
-      if (missing.length > 0) parts.push(`required column(s) missing: ${missing.map((s) => s.name).join(', ')}`);
-      if (missing.length < problems.length) parts.push('a column appears twice');
-      throw new ShopflowError(
+      const missingNames = missing.map((s) => s.name).join(', ');
+      throw reasonError(
         'invalid_input',
-        `the ${where} is not usable: ${parts.join('; ')}. The header has: ${listCells(header.fields)}`,
+        'header_unusable',
+        {
+          line: header.line,
+          missing: missingNames,
+          twice: missing.length < problems.length ? 1 : 0,
+          found: listCells(header.fields),
+        },
         problems,
       );
     }
@@ -288,12 +292,15 @@ function notAHeader(header: CsvRow, where: string, columns: ColumnSpec[]): Shopf
     .filter((s) => s.required)
     .map((s) => s.name)
     .join(', ');
-  const hint =
-    header.fields.length === 1 ? ' (and it has no `,`, `;` or tab between names)' : ' (is the header line missing?)';
-  return new ShopflowError(
+  return reasonError(
     'invalid_input',
-    `line ${header.line} does not look like a CSV header: none of its cells is a known column name${hint}. ` +
-      `Expected columns such as ${expected || columns.map((s) => s.name).join(', ')}; found ${listCells(header.fields)}`,
+    'not_a_header',
+    {
+      line: header.line,
+      cells: header.fields.length,
+      expected: expected || columns.map((s) => s.name).join(', '),
+      found: listCells(header.fields),
+    },
     [{ where, problem: 'not a CSV header: no known column name' }],
   );
 }

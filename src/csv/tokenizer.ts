@@ -15,7 +15,7 @@
 // Leniency, as spreadsheets behave: a quote is special only at the start of a field; text after a closing quote,
 // up to the next delimiter, is kept literally (`"ab"c` → `abc`).
 
-import { ShopflowError } from '../errors.ts';
+import { reasonError, type ShopflowError } from '../errors.ts';
 
 export interface CsvRow {
   /** 1-based line of the file on which the record starts */
@@ -177,11 +177,9 @@ export class Tokenizer {
           if (!final) return undefined;
           // Over-long is the likelier story when the unclosed field runs past the limit.
           this.checkSize(s.slice(pos), line);
-          throw new ShopflowError(
-            'invalid_input',
-            `line ${line}: a quoted field is never closed (the file ends inside quotes)`,
-            [{ where: `line ${line}`, problem: 'a quote (") opens a field that is never closed' }],
-          );
+          throw reasonError('invalid_input', 'unclosed_quote', { line }, [
+            { where: `line ${line}`, problem: 'a quote (") opens a field that is never closed' },
+          ]);
         }
         lines += this.breaksBefore(s, j);
         value = s.slice(q, j);
@@ -235,11 +233,9 @@ export class Tokenizer {
 
   private checkSize(record: string, line: number): void {
     if (Buffer.byteLength(record, 'utf8') <= this.maxBytes) return;
-    throw new ShopflowError(
-      'invalid_input',
-      `line ${line}: the record is longer than ${this.maxBytes} bytes (often a quote that is never closed)`,
-      [{ where: `line ${line}`, problem: `record longer than ${this.maxBytes} bytes` }],
-    );
+    throw reasonError('invalid_input', 'record_too_long', { line, max: this.maxBytes }, [
+      { where: `line ${line}`, problem: `record longer than ${this.maxBytes} bytes` },
+    ]);
   }
 }
 
@@ -266,7 +262,7 @@ function isBlank(fields: string[]): boolean {
 }
 
 function nulError(line: number): ShopflowError {
-  return new ShopflowError('invalid_input', `line ${line}: the file contains a NUL character: it is not a text file`, [
+  return reasonError('invalid_input', 'nul_character', { line }, [
     { where: `line ${line}`, problem: 'NUL character (binary data)' },
   ]);
 }

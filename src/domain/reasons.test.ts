@@ -26,6 +26,36 @@ describe('reasons in two languages', () => {
     );
   });
 
+  it('says why a file could not be read at all, in both languages', () => {
+    const oneCell = { line: 1, cells: 1, expected: 'receipt_id, sku', found: '"a;b"' };
+    assert.match(
+      say('not_a_header', oneCell, 'en'),
+      /known column name \(and it has no `,`, `;` or tab between names\)\. Expected/,
+    );
+    assert.match(
+      say('not_a_header', oneCell, 'pt'),
+      /coluna conhecido \(e não há `,`, `;` ou tabulação entre os nomes\)\. Colunas esperadas, como receipt_id, sku; encontradas "a;b"$/,
+    );
+    assert.match(say('not_a_header', { ...oneCell, cells: 3 }, 'pt'), /\(falta a linha de cabeçalho\?\)/);
+    const both = { line: 2, missing: 'total', twice: 1, found: 'x' };
+    assert.equal(
+      say('header_unusable', both, 'pt'),
+      'o cabeçalho (linha 2) não pode ser usado: faltam colunas obrigatórias: total; uma coluna aparece duas vezes. O cabeçalho tem: x',
+    );
+    assert.equal(
+      say('header_unusable', { ...both, missing: '' }, 'en'),
+      'the header (line 2) is not usable: a column appears twice. The header has: x',
+    );
+    assert.equal(
+      say('file_too_large', { max: 10, gzip: 1 }, 'en'),
+      'the file is larger than 10 bytes once decompressed; split it or raise the limit',
+    );
+    assert.equal(
+      say('file_too_large', { max: 10, gzip: 0 }, 'pt'),
+      'o arquivo tem mais de 10 bytes; divida-o ou aumente o limite',
+    );
+  });
+
   it('tells a stored reason from its code, or as it was written when it has none or an unknown one', () => {
     const stored = { text: 'quantity is zero', code: 'quantity_zero', params: '{}' };
     assert.equal(sayReason(stored, 'pt'), 'a quantidade é zero');

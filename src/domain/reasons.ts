@@ -152,6 +152,60 @@ const REASONS = {
       ? `${rejected} de ${total} linhas (${part}%) foram recusadas, mais que os ${allowed}% permitidos: nada foi carregado`
       : `${rejected} of ${total} lines (${part}%) were rejected, more than the ${allowed}% allowed: nothing was loaded`;
   },
+  empty_file: fixed(
+    'the file is empty: a header line naming the columns is required',
+    'o arquivo está vazio: é preciso uma linha de cabeçalho com os nomes das colunas',
+  ),
+  not_a_header: (p, lang) => {
+    const oneCell = Number(p.cells) === 1;
+    return lang === 'pt'
+      ? `a linha ${p.line} não parece um cabeçalho CSV: nenhuma célula é um nome de coluna conhecido${oneCell ? ' (e não há `,`, `;` ou tabulação entre os nomes)' : ' (falta a linha de cabeçalho?)'}. ` +
+          `Colunas esperadas, como ${p.expected}; encontradas ${p.found}`
+      : `line ${p.line} does not look like a CSV header: none of its cells is a known column name${oneCell ? ' (and it has no `,`, `;` or tab between names)' : ' (is the header line missing?)'}. ` +
+          `Expected columns such as ${p.expected}; found ${p.found}`;
+  },
+  header_unusable: (p, lang) => {
+    const parts: string[] = [];
+    if (p.missing)
+      parts.push(
+        lang === 'pt' ? `faltam colunas obrigatórias: ${p.missing}` : `required column(s) missing: ${p.missing}`,
+      );
+    if (Number(p.twice)) parts.push(lang === 'pt' ? 'uma coluna aparece duas vezes' : 'a column appears twice');
+    return lang === 'pt'
+      ? `o cabeçalho (linha ${p.line}) não pode ser usado: ${parts.join('; ')}. O cabeçalho tem: ${p.found}`
+      : `the header (line ${p.line}) is not usable: ${parts.join('; ')}. The header has: ${p.found}`;
+  },
+  unclosed_quote: (p, lang) =>
+    lang === 'pt'
+      ? `linha ${p.line}: um campo entre aspas nunca é fechado (o arquivo termina dentro das aspas)`
+      : `line ${p.line}: a quoted field is never closed (the file ends inside quotes)`,
+  record_too_long: (p, lang) =>
+    lang === 'pt'
+      ? `linha ${p.line}: o registro tem mais de ${p.max} bytes (muitas vezes, aspas que nunca se fecham)`
+      : `line ${p.line}: the record is longer than ${p.max} bytes (often a quote that is never closed)`,
+  nul_character: (p, lang) =>
+    lang === 'pt'
+      ? `linha ${p.line}: o arquivo contém um caractere NUL: não é um arquivo de texto`
+      : `line ${p.line}: the file contains a NUL character: it is not a text file`,
+  not_text: (p, lang) =>
+    lang === 'pt'
+      ? `este não é um arquivo CSV de texto (um byte NUL na posição ${p.offset}): exporte-o de novo como CSV`
+      : `this is not a text CSV file (a NUL byte at offset ${p.offset}): export it again as CSV`,
+  file_too_large: (p, lang) =>
+    lang === 'pt'
+      ? `o arquivo tem mais de ${p.max} bytes${Number(p.gzip) ? ' depois de descompactado' : ''}; divida-o ou aumente o limite`
+      : `the file is larger than ${p.max} bytes${Number(p.gzip) ? ' once decompressed' : ''}; split it or raise the limit`,
+  not_gzip: (p, lang) =>
+    lang === 'pt' ? `o arquivo não é um gzip válido (${p.detail})` : `the file is not valid gzip (${p.detail})`,
+  store_unknown: (p, lang) =>
+    lang === 'pt'
+      ? `a loja ${p.store} não está cadastrada: cadastre-a primeiro (shopflow stores import)`
+      : `store ${p.store} is not registered: add it first (shopflow stores import)`,
+  store_selfservice: (p, lang) =>
+    lang === 'pt'
+      ? `a loja ${p.store} é de autoatendimento: as vendas dela são registradas pelos caixas de autoatendimento, e um arquivo de vendas as contaria duas vezes`
+      : `store ${p.store} is a self-service store: its sales are recorded by its checkouts, so a sales file would count them twice`,
+  object_gone: fixed('the object no longer exists in the bucket', 'o objeto não existe mais no bucket'),
   same_content: (p, lang) =>
     lang === 'pt'
       ? `mesmo conteúdo do arquivo ${p.file}, já carregado para ${p.store} ${p.date}`

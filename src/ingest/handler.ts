@@ -53,26 +53,16 @@ export async function ingestRecord(ctx: AppContext, record: S3EventRecord): Prom
     .where('code', '=', parsed.value.storeCode)
     .executeTakeFirst();
   if (!store) {
-    return markFailed(
-      ctx,
-      file,
-      `store ${parsed.value.storeCode} is not registered: add it first (shopflow stores import)`,
-      { total: 0, rejected: 0 },
-      [],
-    );
+    const reason = { code: 'store_unknown', params: { store: parsed.value.storeCode } } as const;
+    return markFailed(ctx, file, reason, { total: 0, rejected: 0 }, []);
   }
   if (store.kind === 'selfservice') {
     // its sales are already recorded, one checkout at a time: a file of them would count every sale twice
-    return markFailed(
-      ctx,
-      file,
-      `store ${parsed.value.storeCode} is a self-service store: its sales are recorded by its checkouts, so a sales file would count them twice`,
-      { total: 0, rejected: 0 },
-      [],
-    );
+    const reason = { code: 'store_selfservice', params: { store: parsed.value.storeCode } } as const;
+    return markFailed(ctx, file, reason, { total: 0, rejected: 0 }, []);
   }
   const head = await ctx.store.head(bucket, key, { versionId });
-  if (!head) return markFailed(ctx, file, 'the object no longer exists in the bucket', { total: 0, rejected: 0 }, []);
+  if (!head) return markFailed(ctx, file, { code: 'object_gone', params: {} }, { total: 0, rejected: 0 }, []);
 
   const outcome = await loadSalesFile(ctx, {
     file,

@@ -88,7 +88,7 @@ export async function loadSalesFile(ctx: AppContext, input: LoadInput): Promise<
     facts = await inspectSource(store, ref, key.gzip, config.maxExpandedBytes);
   } catch (e) {
     if (e instanceof ShopflowError && (e.kind === 'invalid_input' || e.kind === 'too_large')) {
-      return markFailed(ctx, file, e.message, { total: 0, rejected: 0 }, [], started);
+      return markFailed(ctx, file, e.reason ?? e.message, { total: 0, rejected: 0 }, [], started);
     }
     throw e;
   }
@@ -220,7 +220,7 @@ export async function loadSalesFile(ctx: AppContext, input: LoadInput): Promise<
   } catch (e) {
     if (e instanceof FileRejected) return markFailed(ctx, file, e.reason, e.counts, e.sample, started);
     if (e instanceof ShopflowError && e.kind === 'invalid_input') {
-      return markFailed(ctx, file, e.message, { total: 0, rejected: 0 }, [], started);
+      return markFailed(ctx, file, e.reason ?? e.message, { total: 0, rejected: 0 }, [], started);
     }
     throw e;
   }

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { decodeChunks, EncodingDetector, type TextEncoding } from '../csv/encoding.ts';
-import { ShopflowError } from '../errors.ts';
+import { reasonError, ShopflowError } from '../errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 
 export interface ObjectRef {
@@ -34,10 +34,7 @@ async function* limited(body: Readable, gzip: boolean, maxBytes: number): AsyncI
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       total += chunk.length;
       if (total > maxBytes) {
-        throw new ShopflowError(
-          'too_large',
-          `the file is larger than ${maxBytes} bytes${gzip ? ' once decompressed' : ''}; split it or raise the limit`,
-        );
+        throw reasonError('too_large', 'file_too_large', { max: maxBytes, gzip: gzip ? 1 : 0 });
       }
       yield chunk;
     }
@@ -45,7 +42,7 @@ async function* limited(body: Readable, gzip: boolean, maxBytes: number): AsyncI
     if (e instanceof ShopflowError) throw e;
     const msg = (e as Error).message ?? String(e);
     if (gzip && /incorrect header|invalid|unexpected end/i.test(msg)) {
-      throw new ShopflowError('invalid_input', `the file is not valid gzip (${msg})`);
+      throw reasonError('invalid_input', 'not_gzip', { detail: msg });
     }
     throw e;
   } finally {
@@ -75,10 +72,7 @@ export async function inspectSource(
   }
   const verdict = detector.finish();
   if (verdict.binary) {
-    throw new ShopflowError(
-      'invalid_input',
-      `this is not a text CSV file (a NUL byte at offset ${verdict.nulOffset ?? '?'}): export it again as CSV`,
-    );
+    throw reasonError('invalid_input', 'not_text', { offset: verdict.nulOffset ?? '?' });
   }
   return { checksum: hash.digest('hex'), bytes, encoding: verdict.encoding, ...(content ? { content } : {}) };
 }
