@@ -245,6 +245,14 @@ describe('the employees page in a browser', () => {
     await page.locator('#count-result', { hasText: 'Recorded by user:gerente' }).waitFor();
     assert.equal(await onHand(low.sku), 1000);
     assert.equal(await onHand(third.sku), 40_000);
+    // under the count form's usual reason, in the page's language
+    const counted = await t.app.ctx.database.db
+      .selectFrom('stock_movements')
+      .select('reason')
+      .where('kind', '=', 'count')
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow();
+    assert.match(counted.reason ?? '', /^shelf count \(counted 40, /);
 
     // goods that came without an order, under their delivery note: received once
     const other = master.products[1]!;
@@ -394,8 +402,11 @@ describe('the employees page in a browser', () => {
     const sku = master.products[1]!.sku;
     const from = await onHand(sku);
     const to = await onHandMilli(t.app.ctx.database.db, 'S002', sku, { missing: 0 });
-    await page.selectOption('#transfer-from', 'S001');
-    await page.selectOption('#transfer-to', 'S002');
+    // it offers another store to send to, not the sending one
+    assert.deepEqual(
+      [await page.inputValue('#transfer-from'), await page.inputValue('#transfer-to')],
+      ['S001', 'S002'],
+    );
     await page.fill('#transfer-form input[name=reason]', 'S002 ran out');
     await page.fill('#transfer-form textarea[name=lines]', `${sku} ${from / 1000 + 1}`);
     await page.click('#transfer-form button[type=submit]');
@@ -506,6 +517,7 @@ describe('the employees page in a browser', () => {
       // (the earlier tests restocked the shelf: the answer may be the table or that nothing is low)
       await pt.locator('#stock-result > *').first().waitFor();
       assert.match((await pt.textContent('#stock-result')) ?? '', /Ponto de reposição|Nada está no ponto de reposição/);
+      assert.equal(await pt.inputValue('#count-form input[name=reason]'), 'contagem de prateleira');
       await pt.fill('#count-form textarea[name=lines]', 'só texto');
       await pt.click('#count-form button[type=submit]');
       await pt.locator('#count-result .error', { hasText: 'linha 1 ("só texto"): escreva um SKU' }).waitFor();
@@ -538,6 +550,7 @@ describe('the employees page in a browser', () => {
       assert.equal(await pt.textContent('#who-name'), 'gerente (manager)');
       await pt.click('#stock-form button[type=submit]');
       await pt.locator('#stock-result', { hasText: /Reorder point|Nothing is at or below/ }).waitFor();
+      assert.equal(await pt.inputValue('#count-form input[name=reason]'), 'shelf count', 'the usual reason follows');
       // the browser still asks for Portuguese; the page asks for the language chosen on it
       assert.equal((await refusedLine('2026-02-11'))[3], 'product NAO-EXISTE is not in the catalogue');
       await pt.reload();

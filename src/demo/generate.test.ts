@@ -9,8 +9,10 @@ import {
   demoDates,
   generateMasterData,
   iterateLargeDay,
+  iterateSalesRows,
   salesRows,
 } from './generate.ts';
+import { DEMO_OPTIONS } from './load.ts';
 
 const OPTS: DemoOptions = { stores: 8, products: 120, days: 14, seed: 7 };
 
@@ -137,7 +139,8 @@ describe('generateMasterData', () => {
   });
 
   test('stock covers every store × product, in whole units for UN, some already low', () => {
-    const master = generateMasterData(OPTS);
+    // no days of sales to come: the shelves are at their levels
+    const master = generateMasterData({ ...OPTS, days: 0 });
     assert.equal(master.stock.length, OPTS.stores * OPTS.products);
     const unit = new Map(master.products.map((p) => [p.sku, p.unit]));
     for (const s of master.stock) {
@@ -150,6 +153,29 @@ describe('generateMasterData', () => {
     }
     const low = master.stock.filter((s) => s.on_hand_milli <= s.reorder_point_milli).length;
     assert.ok(low > 0 && low < master.stock.length * 0.15, `${low} low`);
+  });
+
+  test("the demo's stock holds what its week will sell: after it some shelves are low, few below zero", () => {
+    const demo = { ...DEMO_OPTIONS, startDate: '2026-11-18' };
+    const master = generateMasterData(demo);
+    const sold = new Map<string, number>();
+    for (const store of master.stores) {
+      if (store.kind !== 'file') continue;
+      for (const date of demoDates(demo)) {
+        for (const r of iterateSalesRows(demo, master, store.store_code, date)) {
+          const k = `${store.store_code} ${r.sku}`;
+          sold.set(k, (sold.get(k) ?? 0) + r.quantity_milli);
+        }
+      }
+    }
+    const shelves = master.stock.filter(
+      (s) => master.stores.find((x) => x.store_code === s.store_code)?.kind === 'file',
+    );
+    const after = shelves.map((s) => ({ ...s, end: s.on_hand_milli - (sold.get(`${s.store_code} ${s.sku}`) ?? 0) }));
+    const low = after.filter((s) => s.end <= s.reorder_point_milli).length;
+    const negative = after.filter((s) => s.end < 0).length;
+    assert.ok(low > 0 && low < shelves.length * 0.25, `${low} of ${shelves.length} low`);
+    assert.ok(negative < shelves.length * 0.05, `${negative} of ${shelves.length} below zero`);
   });
 
   test('rejects nonsense options', () => {

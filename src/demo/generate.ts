@@ -404,8 +404,10 @@ function meanLineQuantity(p: DemoProduct): number {
 const ceilTo = (x: number, step: number) => Math.ceil(x / step) * step;
 
 /**
- * Levels follow each product's expected sales at the store, so that once the demo's sales are loaded some products
- * run low and raise alerts and restock orders. About one in twenty starts at or below its reorder point already.
+ * Levels follow each product's expected sales at the store. The stock is what the shelves hold before the demo's
+ * days of sales: a level between the reorder point and the target (about one in twenty at or below its reorder
+ * point) plus what those days are expected to sell, so that once they are loaded most shelves are where a store keeps
+ * them and some run low and raise alerts and restock orders — not a catalogue gone below zero.
  */
 function generateStock(o: ResolvedDemoOptions, stores: DemoStore[], products: DemoProduct[]): DemoStock[] {
   const pop = popularity(products, o.seed);
@@ -419,10 +421,11 @@ function generateStock(o: ResolvedDemoOptions, stores: DemoStore[], products: De
       const demand = linesPerDay * pop.share[i]! * meanLineQuantity(p);
       const reorder = Math.max(p.unit === 'UN' ? 2000 : 1000, ceilTo(demand * (p.lead_time_days + 1), step));
       const target = Math.max(reorder + p.pack_size * 1000, ceilTo(demand * (p.lead_time_days + 7), step));
-      const onHand =
+      const level =
         rng() < 0.05
           ? step * intBetween(rng, 0, reorder / step)
           : reorder + step * intBetween(rng, 1, (target - reorder) / step);
+      const onHand = level + ceilTo(demand * o.days, step);
       stock.push({
         store_code: store.store_code,
         sku: p.sku,

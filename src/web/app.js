@@ -100,6 +100,12 @@ function daysBefore(day, days) {
   return d.toISOString().slice(0, 10);
 }
 
+/** The count form's usual reason in the page's language, unless the person wrote one of their own. */
+function sayCountReason(previous) {
+  const reason = /** @type {HTMLFormElement} */ (byId('count-form')).reason;
+  if (!reason.value || reason.value === previous) reason.value = say().shelfCount;
+}
+
 function show(section) {
   byId('login').hidden = section !== 'login';
   byId('work').hidden = section !== 'work';
@@ -108,11 +114,14 @@ function show(section) {
 
 async function start() {
   putTexts(say(), lang);
+  sayCountReason(undefined);
   byId('language').addEventListener('click', () => {
+    const before = say();
     lang = lang === 'pt' ? 'en' : 'pt';
     localStorage.setItem(LANGUAGE, lang);
     // what is on the screen was said in the other language: the next answers come in this one
     putTexts(say(), lang);
+    sayCountReason(before.shelfCount);
     if (me) whoName();
   });
   byId('login-form').addEventListener('submit', logIn);
@@ -218,6 +227,8 @@ async function enter(who) {
   byId('purchase-store').replaceChildren(...options());
   byId('transfer-from').replaceChildren(...options());
   byId('transfer-to').replaceChildren(...options());
+  // a transfer goes to another store: the second one, not the sending one, to begin with
+  /** @type {HTMLSelectElement} */ (byId('transfer-to')).selectedIndex = stores.length > 1 ? 1 : 0;
   // transfers are for managers and admins, between two stores they both see
   byId('transfer').hidden = !manages || stores.length < 2;
   byId('tokens-store').replaceChildren(...options());
