@@ -56,7 +56,16 @@ export interface FieldProblem {
   /** where: a field name, a column, `line 12`, a CLI option */
   where: string;
   problem: string;
+  /** the problem as a code and values, for saying it in the caller's language (never sent as such) */
+  reason?: Reason;
 }
+
+/** A field problem whose text is a reason's English sentence. */
+export const reasonProblem = (where: string, code: ReasonCode, params: ReasonParams = {}): FieldProblem => ({
+  where,
+  problem: describe(code, params, 'en'),
+  reason: { code, params },
+});
 
 export class ShopflowError extends Error {
   readonly kind: ErrorKind;

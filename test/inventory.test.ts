@@ -311,6 +311,19 @@ for (const dialect of backends()) {
           ['lines/1/quantity'],
         );
         assert.equal((await item('S1', 'RICE5')).onHand, 30);
+
+        // a caller who prefers Portuguese is told the same in Portuguese
+        const pt = await fetch(api('/stock/S1/transfers'), {
+          method: 'POST',
+          headers: manager.headers({ 'content-type': 'application/json', 'accept-language': 'pt-BR' }),
+          body: JSON.stringify({ to: 'S2', reason: 'too much', lines: [{ sku: 'BEANS1', quantity: 26 }] }),
+        });
+        assert.equal(pt.status, 409);
+        assert.equal(pt.headers.get('content-language'), 'pt-BR');
+        assert.deepEqual(await pt.json().then((b) => [(b as typeof p).detail, (b as typeof p).errors]), [
+          'a loja S1 não tem o suficiente para enviar: Feijão 1 kg (BEANS1): 26 pedidos, 25 em estoque',
+          [{ where: 'lines/0/quantity', problem: 'só 25 em estoque' }],
+        ]);
         await invariants();
       });
 

@@ -521,6 +521,14 @@ describe('the employees page in a browser', () => {
       await pt.fill('#count-form textarea[name=lines]', 'só texto');
       await pt.click('#count-form button[type=submit]');
       await pt.locator('#count-result .error', { hasText: 'linha 1 ("só texto"): escreva um SKU' }).waitFor();
+      // a line the server refuses is said in Portuguese too
+      await pt.fill('#count-form textarea[name=lines]', `${master.products[0]!.sku} 3\nNAO-EXISTE 1`);
+      await pt.click('#count-form button[type=submit]');
+      await pt
+        .locator('#count-result .error', {
+          hasText: 'Nada foi registrado. linha 2: não há produto com o SKU NAO-EXISTE',
+        })
+        .waitFor();
 
       // a day's file: its refused line's reason in the page's language too
       const refusedLine = async (date: string) => {

@@ -2,13 +2,20 @@
 // integer thousandths, pricing a line, checking a basket against the stock on hand, and the rule between a
 // product's reorder point and its target level.
 import { divRound, parseScaled } from './decimal.ts';
+import { describe, type Reason, type ReasonCode, type ReasonParams } from './reasons.ts';
 
 export type Unit = 'UN' | 'KG';
 
 /** Larger than any real line (a million units or a thousand tonnes): keeps every product of two amounts < 2^53. */
 export const MAX_QUANTITY_MILLI = 1_000_000_000;
 
-export type QuantityResult = { ok: true; milli: number } | { ok: false; reason: string };
+export type QuantityResult = { ok: true; milli: number } | { ok: false; reason: string; why: Reason };
+
+const refuse = (code: ReasonCode, params: ReasonParams = {}): QuantityResult => ({
+  ok: false,
+  reason: describe(code, params, 'en'),
+  why: { code, params },
+});
 
 /**
  * A quantity in units or kg as JSON gives it (a number or a decimal string: `2`, `0.435`, `"1.5"`) → thousandths.
@@ -17,18 +24,16 @@ export type QuantityResult = { ok: true; milli: number } | { ok: false; reason: 
  */
 export function parseQuantity(input: number | string, unit: Unit, opts: { allowZero?: boolean } = {}): QuantityResult {
   const text = typeof input === 'number' ? String(input) : input;
-  if (typeof input === 'number' && !Number.isFinite(input)) return { ok: false, reason: 'is not a number' };
-  if (/^-/.test(text.trim())) return { ok: false, reason: 'must not be negative' };
+  if (typeof input === 'number' && !Number.isFinite(input)) return refuse('qty_not_number');
+  if (/^-/.test(text.trim())) return refuse('qty_negative');
   // plain decimals only: `1,500` is 1.5 to some people and 1500 to others
-  if (!/^\d+(?:\.\d+)?$/.test(text.trim()))
-    return { ok: false, reason: `"${text}" is not a plain decimal number (e.g. 1.5)` };
+  if (!/^\d+(?:\.\d+)?$/.test(text.trim())) return refuse('qty_not_plain', { text });
   const r = parseScaled(text, 'dot', 3);
-  if (!r.ok) return { ok: false, reason: r.reason === 'is too large' ? 'is too large' : `"${text}" ${r.reason}` };
-  if (r.value === 0 && !opts.allowZero) return { ok: false, reason: 'must be more than zero' };
-  if (r.value > MAX_QUANTITY_MILLI) return { ok: false, reason: 'is too large' };
-  if (unit === 'UN' && r.value % 1000 !== 0) {
-    return { ok: false, reason: 'must be a whole number: the product is sold by unit' };
-  }
+  // a plain decimal fails only by its size or its decimals
+  if (!r.ok) return r.why === 'decimals' ? refuse('qty_decimals', { text }) : refuse('qty_too_large');
+  if (r.value === 0 && !opts.allowZero) return refuse('qty_zero');
+  if (r.value > MAX_QUANTITY_MILLI) return refuse('qty_too_large');
+  if (unit === 'UN' && r.value % 1000 !== 0) return refuse('qty_not_whole');
   return { ok: true, milli: r.value };
 }
 

@@ -20,6 +20,9 @@ export type NumberProblem = 'empty' | 'not_number' | 'decimals' | 'too_large';
 /** Why a barcode is not one (see validateGtin). */
 export type BarcodeProblem = 'digits' | 'length' | 'check_digit';
 
+/** a quantity in units or kg as a language writes it: 2.5 / 2,5 */
+const units = (n: unknown, lang: Lang) => (lang === 'pt' ? String(n).replace('.', ',') : String(n));
+
 /** cents as a decimal amount in a language's form: 1234.50 / 1234,50 */
 function amount(cents: number, lang: Lang): string {
   const abs = Math.abs(cents);
@@ -206,6 +209,41 @@ const REASONS = {
       ? `a loja ${p.store} é de autoatendimento: as vendas dela são registradas pelos caixas de autoatendimento, e um arquivo de vendas as contaria duas vezes`
       : `store ${p.store} is a self-service store: its sales are recorded by its checkouts, so a sales file would count them twice`,
   object_gone: fixed('the object no longer exists in the bucket', 'o objeto não existe mais no bucket'),
+  // a line of a count, a receipt or a transfer (what the employees' page sends)
+  product_unknown: (p, lang) =>
+    lang === 'pt' ? `não há produto com o SKU ${p.sku}` : `there is no product with SKU ${p.sku}`,
+  product_repeated: (p, lang) =>
+    lang === 'pt'
+      ? `${p.sku} já está na linha ${p.first}: uma linha por produto`
+      : `${p.sku} is already on line ${p.first}: one line per product`,
+  qty_not_number: fixed('is not a number', 'não é um número'),
+  qty_negative: fixed('must not be negative', 'não pode ser negativa'),
+  qty_not_plain: (p, lang) =>
+    lang === 'pt'
+      ? `"${p.text}" não é um número decimal simples (por exemplo 1.5)`
+      : `"${p.text}" is not a plain decimal number (e.g. 1.5)`,
+  qty_decimals: (p, lang) =>
+    lang === 'pt' ? `"${p.text}" tem mais de 3 casas decimais` : `"${p.text}" has more than 3 decimal places`,
+  qty_too_large: fixed('is too large', 'é grande demais'),
+  qty_zero: fixed('must be more than zero', 'deve ser maior que zero'),
+  qty_not_whole: fixed(
+    'must be a whole number: the product is sold by unit',
+    'deve ser um número inteiro: o produto é vendido por unidade',
+  ),
+  only_on_hand: (p, lang) =>
+    lang === 'pt' ? `só ${units(p.available, lang)} em estoque` : `only ${p.available} on hand`,
+  not_enough_to_send: (p, lang) => {
+    const items = (JSON.parse(String(p.items)) as Array<[string, string, number, number]>).map(
+      ([name, sku, asked, available]) =>
+        lang === 'pt'
+          ? `${name} (${sku}): ${units(asked, lang)} pedidos, ${units(available, lang)} em estoque`
+          : `${name} (${sku}): ${asked} asked, ${available} on hand`,
+    );
+    return lang === 'pt'
+      ? `a loja ${p.store} não tem o suficiente para enviar: ${items.join('; ')}`
+      : `store ${p.store} does not have enough to send: ${items.join('; ')}`;
+  },
+
   same_content: (p, lang) =>
     lang === 'pt'
       ? `mesmo conteúdo do arquivo ${p.file}, já carregado para ${p.store} ${p.date}`

@@ -2,7 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { DB, ProductUnit, StoreKind } from '../db/schema.ts';
 import type { Tx } from '../db/tx.ts';
-import { invalid, notFound } from '../errors.ts';
+import { invalid, notFound, reasonProblem } from '../errors.ts';
 
 export interface StoreInfo {
   id: number;
@@ -138,10 +138,10 @@ export async function productsForLines(db: Db, lines: Array<{ sku: string }>): P
   const problems = [];
   const seen = new Map<string, number>();
   for (const [i, l] of lines.entries()) {
-    if (!bySku.has(l.sku)) problems.push({ where: `lines/${i}/sku`, problem: `there is no product with SKU ${l.sku}` });
+    if (!bySku.has(l.sku)) problems.push(reasonProblem(`lines/${i}/sku`, 'product_unknown', { sku: l.sku }));
     const first = seen.get(l.sku);
     if (first !== undefined) {
-      problems.push({ where: `lines/${i}/sku`, problem: `${l.sku} is already on line ${first}: one line per product` });
+      problems.push(reasonProblem(`lines/${i}/sku`, 'product_repeated', { sku: l.sku, first }));
     } else seen.set(l.sku, i);
   }
   if (problems.length) throw invalid(problems.map((p) => `${p.where}: ${p.problem}`).join('; '), problems);

@@ -7,7 +7,7 @@ import { audit } from '../db/audit.ts';
 import type { Database } from '../db/connect.ts';
 import { inTransaction, isUniqueViolation, nowIso, type Tx } from '../db/tx.ts';
 import { checkLevels, parseQuantity, toUnits } from '../domain/basket.ts';
-import { conflict, type FieldProblem, forbidden, invalid } from '../errors.ts';
+import { conflict, type FieldProblem, forbidden, invalid, reasonError, reasonProblem } from '../errors.ts';
 import { findProduct, findStore, type ProductInfo, productsForLines, type StoreInfo } from './catalog.ts';
 import { applyMovements, type Movement } from './ledger.ts';
 import { keyOf, lockBalances } from './locks.ts';
@@ -24,7 +24,7 @@ function quantities(
   const out = values.map((v, i) => {
     const q = parseQuantity(v, products[i]!.unit, opts);
     if (!q.ok) {
-      problems.push({ where: `lines/${i}/${field}`, problem: q.reason });
+      problems.push(reasonProblem(`lines/${i}/${field}`, q.why.code, q.why.params));
       return 0;
     }
     return q.milli;
@@ -286,16 +286,19 @@ export async function transferStock(
       ...products.map((p) => ({ storeId: to.id, productId: p.id })),
     ]);
     const problems: FieldProblem[] = [];
-    const short: string[] = [];
+    const short: Array<[string, string, number, number]> = [];
     products.forEach((p, i) => {
       const available = locked.get(keyOf(from.id, p.id))?.onHandMilli ?? 0;
       if (available < qty[i]!) {
-        short.push(`${p.name} (${p.sku}): ${toUnits(qty[i]!)} asked, ${toUnits(Math.max(available, 0))} on hand`);
-        problems.push({ where: `lines/${i}/quantity`, problem: `only ${toUnits(Math.max(available, 0))} on hand` });
+        short.push([p.name, p.sku, toUnits(qty[i]!), toUnits(Math.max(available, 0))]);
+        problems.push(
+          reasonProblem(`lines/${i}/quantity`, 'only_on_hand', { available: toUnits(Math.max(available, 0)) }),
+        );
       }
     });
-    if (problems.length)
-      throw conflict(`store ${from.code} does not have enough to send: ${short.join('; ')}`, problems);
+    if (problems.length) {
+      throw reasonError('conflict', 'not_enough_to_send', { store: from.code, items: JSON.stringify(short) }, problems);
+    }
     const movements: Movement[] = products.flatMap((p, i) => [
       {
         storeId: from.id,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ShopflowError } from '../errors.ts';
+import { reasonError, reasonProblem, ShopflowError } from '../errors.ts';
 import { toProblem } from './problem.ts';
 
 describe('toProblem', () => {
@@ -51,6 +51,33 @@ describe('toProblem', () => {
       { where: 'body/x', problem: 'is not allowed' },
       { where: 'body/unit', problem: 'must be one of "UN", "KG"' },
     ]);
+  });
+
+  it("says a refusal's reasons in the caller's language, and only its reasons", () => {
+    const e = reasonError(
+      'conflict',
+      'not_enough_to_send',
+      { store: 'S1', items: JSON.stringify([['Sal', 'SAL1', 2.5, 1]]) },
+      [
+        reasonProblem('lines/0/quantity', 'only_on_hand', { available: 1.5 }),
+        { where: 'lines/0/sku', problem: 'written without a code' },
+      ],
+    );
+    const en = toProblem(e);
+    assert.equal(en.problem.detail, 'store S1 does not have enough to send: Sal (SAL1): 2.5 asked, 1 on hand');
+    assert.equal(en.said, 'en');
+    const pt = toProblem(e, 'pt');
+    assert.equal(
+      pt.problem.detail,
+      'a loja S1 não tem o suficiente para enviar: Sal (SAL1): 2,5 pedidos, 1 em estoque',
+    );
+    // the codes stay inside the server: a field problem is where and what
+    assert.deepEqual(pt.problem.errors, [
+      { where: 'lines/0/quantity', problem: 'só 1,5 em estoque' },
+      { where: 'lines/0/sku', problem: 'written without a code' },
+    ]);
+    assert.equal(pt.said, 'pt');
+    assert.equal(toProblem(new ShopflowError('conflict', 'plain'), 'pt').said, 'en');
   });
 
   it('treats a 5xx ShopflowError as internal for logging but keeps its message', () => {

@@ -8,7 +8,9 @@
 // request id, and the error itself goes to the log under that id.
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { describe, type Lang, type Reason } from '../domain/reasons.ts';
 import { type ErrorKind, type FieldProblem, isShopflowError } from '../errors.ts';
+import { preferredLang } from './language.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
@@ -79,20 +81,30 @@ export interface ProblemOutcome {
   problem: Omit<Problem, 'instance' | 'requestId'>;
   /** the error is the server's fault: log it whole */
   internal: boolean;
+  /** the language its sentences were said in, when not English */
+  said?: Lang;
 }
 
-/** Maps any thrown value to the problem the client sees. */
-export function toProblem(error: unknown): ProblemOutcome {
+/**
+ * Maps any thrown value to the problem the client sees. A ShopflowError's message and field problems that carry a
+ * reason (src/domain/reasons.ts) are said in `lang`; the others stay as written (English).
+ */
+export function toProblem(error: unknown, lang: Lang = 'en'): ProblemOutcome {
   if (isShopflowError(error)) {
+    const say = (text: string, reason: Reason | undefined) =>
+      reason && lang !== 'en' ? describe(reason.code, reason.params, lang) : text;
     return {
       problem: {
         type: typeOf(error.kind),
         title: title(error.status),
         status: error.status,
-        detail: error.message,
-        errors: error.details.slice(0, MAX_FIELD_PROBLEMS),
+        detail: say(error.message, error.reason),
+        errors: error.details
+          .slice(0, MAX_FIELD_PROBLEMS)
+          .map((d) => ({ where: d.where, problem: say(d.problem, d.reason) })),
       },
       internal: error.status >= 500,
+      said: lang !== 'en' && (Boolean(error.reason) || error.details.some((d) => d.reason)) ? lang : 'en',
     };
   }
   const e = error as Partial<FastifyError> | undefined;
@@ -166,7 +178,8 @@ export function registerProblemHandlers(app: FastifyInstance): void {
   app.addSchema(problemSchema);
 
   app.setErrorHandler((error, request, reply) => {
-    const outcome = toProblem(error);
+    const outcome = toProblem(error, preferredLang(request.headers['accept-language']));
+    if (outcome.said === 'pt') reply.header('content-language', 'pt-BR');
     if (outcome.internal) {
       request.log.error({ err: error }, 'request failed');
     } else {
