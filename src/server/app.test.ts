@@ -186,6 +186,29 @@ for (const dialect of backends()) {
       assert.equal(p.requestId, res.headers.get('x-request-id'));
     });
 
+    it('says the same in Portuguese to a caller that prefers it (ajv-i18n), and nothing else changes', async () => {
+      const res = await fetch(`${base}/api/v1/items`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'accept-language': 'pt-BR,pt;q=0.9' },
+        body: JSON.stringify({ quantity: 0 }),
+      });
+      assert.equal(res.status, 400);
+      assert.equal(res.headers.get('content-language'), 'pt-BR');
+      const p = await problem(res);
+      assert.equal(p.title, 'Bad Request');
+      assert.deepEqual(
+        [...p.errors].sort((a, b) => a.where.localeCompare(b.where)),
+        [
+          { where: 'body/quantity', problem: 'deve ser >= 1' },
+          { where: 'body/sku', problem: 'é obrigatório' },
+        ],
+      );
+      // a refusal without a reason code keeps its words
+      const conflict = await fetch(`${base}/api/v1/conflict`, { headers: { 'accept-language': 'pt-BR' } });
+      assert.equal(conflict.headers.get('content-language'), null);
+      assert.equal((await problem(conflict)).detail, 'stock too low');
+    });
+
     it('refuses malformed JSON with 400 and an oversized body with 413', async () => {
       const bad = await fetch(`${base}/api/v1/items`, {
         method: 'POST',

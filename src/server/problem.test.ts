@@ -41,7 +41,13 @@ describe('toProblem', () => {
       statusCode: 400,
       validationContext: 'body',
       validation: [
-        { keyword: 'minimum', instancePath: '/lines/0/quantity', schemaPath: '', params: {}, message: 'must be >= 1' },
+        {
+          keyword: 'minimum',
+          instancePath: '/lines/0/quantity',
+          schemaPath: '',
+          params: { comparison: '>=', limit: 1 },
+          message: 'must be >= 1',
+        },
         { keyword: 'additionalProperties', instancePath: '', schemaPath: '', params: { additionalProperty: 'x' } },
         { keyword: 'enum', instancePath: '/unit', schemaPath: '', params: { allowedValues: ['UN', 'KG'] } },
       ],
@@ -51,6 +57,12 @@ describe('toProblem', () => {
       { where: 'body/x', problem: 'is not allowed' },
       { where: 'body/unit', problem: 'must be one of "UN", "KG"' },
     ]);
+    assert.deepEqual(toProblem(e, 'pt').problem.errors, [
+      { where: 'body/lines/0/quantity', problem: 'deve ser >= 1' },
+      { where: 'body/x', problem: 'não é permitido' },
+      { where: 'body/unit', problem: 'deve ser um destes: "UN", "KG"' },
+    ]);
+    assert.equal(e.validation[0]!.message, 'must be >= 1', 'the error itself is left as it was');
   });
 
   it("says a refusal's reasons in the caller's language, and only its reasons", () => {

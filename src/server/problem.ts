@@ -7,10 +7,14 @@
 // unsupported media type, rate limit). Anything else is a bug or an outage: the client gets a generic 500 with the
 // request id, and the error itself goes to the log under that id.
 import { STATUS_CODES } from 'node:http';
+import { createRequire } from 'node:module';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describe, type Lang, type Reason } from '../domain/reasons.ts';
 import { type ErrorKind, type FieldProblem, isShopflowError } from '../errors.ts';
 import { preferredLang } from './language.ts';
+
+/** ajv-i18n's Portuguese (a CommonJS function whose typings NodeNext resolution misreads as a module object) */
+const localizePt = createRequire(import.meta.url)('ajv-i18n/localize/pt-BR') as (errors: object[]) => void;
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
@@ -109,7 +113,10 @@ export function toProblem(error: unknown, lang: Lang = 'en'): ProblemOutcome {
   }
   const e = error as Partial<FastifyError> | undefined;
   if (e && Array.isArray(e.validation)) {
-    const errors = e.validation.slice(0, MAX_FIELD_PROBLEMS).map((v) => fieldProblem(e.validationContext, v));
+    const failed = e.validation.slice(0, MAX_FIELD_PROBLEMS).map((v) => ({ ...v }));
+    // ajv's own sentences, in Portuguese from ajv-i18n (it rewrites the copies' messages in place)
+    if (lang === 'pt') localizePt(failed);
+    const errors = failed.map((v) => fieldProblem(e.validationContext, v, lang));
     return {
       problem: {
         type: typeOf('invalid_input'),
@@ -119,6 +126,7 @@ export function toProblem(error: unknown, lang: Lang = 'en'): ProblemOutcome {
         errors,
       },
       internal: false,
+      said: lang,
     };
   }
   const status = typeof e?.statusCode === 'number' ? e.statusCode : 500;
@@ -149,17 +157,21 @@ export function toProblem(error: unknown, lang: Lang = 'en'): ProblemOutcome {
 function fieldProblem(
   context: string | undefined,
   v: { instancePath: string; keyword: string; params: Record<string, unknown>; message?: string },
+  lang: Lang,
 ): FieldProblem {
+  const pt = lang === 'pt';
   let where = `${context ?? 'request'}${v.instancePath}`;
-  let problem = v.message ?? 'is invalid';
+  let problem = v.message ?? (pt ? 'é inválido' : 'is invalid');
+  // the field is named in `where`: these say what is wrong with it, not its name again
   if (v.keyword === 'required' && typeof v.params.missingProperty === 'string') {
     where += `/${v.params.missingProperty}`;
-    problem = 'is required';
+    problem = pt ? 'é obrigatório' : 'is required';
   } else if (v.keyword === 'additionalProperties' && typeof v.params.additionalProperty === 'string') {
     where += `/${v.params.additionalProperty}`;
-    problem = 'is not allowed';
+    problem = pt ? 'não é permitido' : 'is not allowed';
   } else if (v.keyword === 'enum' && Array.isArray(v.params.allowedValues)) {
-    problem = `must be one of ${v.params.allowedValues.map((x) => JSON.stringify(x)).join(', ')}`;
+    const values = v.params.allowedValues.map((x) => JSON.stringify(x)).join(', ');
+    problem = pt ? `deve ser um destes: ${values}` : `must be one of ${values}`;
   }
   return { where, problem };
 }
