@@ -90,6 +90,8 @@ const schema = z.object({
   SHOPFLOW_SNS_REGION: z.string().optional(),
   /** SMS through SNS straight to the phone numbers of the default recipients (store managers) */
   SHOPFLOW_SMS_TO_PHONES: bool.default(false),
+  /** the language of alert e-mails, SMS and webhook texts: the stores' managers read Portuguese */
+  SHOPFLOW_ALERT_LANGUAGE: z.enum(['pt', 'en']).default('pt'),
   /** alerts of one store raised within this window go out as one message */
   SHOPFLOW_ALERT_DIGEST_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   /** a file store's daily file is missing this long after its closing time */
@@ -134,6 +136,7 @@ export interface Config {
     smsToPhones: boolean;
     digestSeconds: number;
     missingFileGraceMinutes: number;
+    language: 'pt' | 'en';
   };
   cookieSecure: boolean;
   idempotencyDays: number;
@@ -195,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       smsToPhones: e.SHOPFLOW_SMS_TO_PHONES,
       digestSeconds: e.SHOPFLOW_ALERT_DIGEST_SECONDS,
       missingFileGraceMinutes: e.SHOPFLOW_MISSING_FILE_GRACE_MINUTES,
+      language: e.SHOPFLOW_ALERT_LANGUAGE,
     },
     cookieSecure: e.SHOPFLOW_COOKIE_SECURE,
     idempotencyDays: e.SHOPFLOW_IDEMPOTENCY_DAYS,

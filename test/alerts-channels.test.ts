@@ -112,18 +112,19 @@ for (const dialect of backends()) {
       const mail = smtp.mails[0]!;
       assert.deepEqual(mail.to, ['ana@pitstop.example']);
       assert.equal(mail.from, 'alertas@shopflow.example');
-      assert.match(mail.text, /Subject: \[shopflow\] 3 alerts at K1 Pit Stop 1/);
+      // in Portuguese, the default language of alert messages (SHOPFLOW_ALERT_LANGUAGE)
+      assert.match(mail.text, /Subject: \[shopflow\] 3 alertas em K1 Pit Stop 1/);
       for (const product of ['Arroz Tipo 1 5kg (ARROZ)', 'Feijao Carioca 1kg (FEIJAO)', 'Leite Integral 1L (LEITE)']) {
         assert.ok(mail.text.includes(product), `the e-mail names ${product}`);
       }
       assert.match(
         mail.text,
-        /Arroz Tipo 1 5kg \(ARROZ\) at store K1 is low: 4 on hand, reorder point 5\. Restock order #\d+ \(draft\)/,
+        /Arroz Tipo 1 5kg \(ARROZ\) na loja K1 está baixo: 4 em estoque, ponto de reposição 5\. Pedido de reposição #\d+ \(rascunho\)/,
       );
 
       // the exact SNS requests: one to the manager's phone (normalised to E.164), one to the topic
       const smsText =
-        'shopflow K1: 3 alerts. Low: Arroz Tipo 1 5kg 4/5; Low: Feijao Carioca 1kg 9/10; Low: Leite Integral 1L 9/10';
+        'shopflow K1: 3 alertas. Baixo: Arroz Tipo 1 5kg 4/5; Baixo: Feijao Carioca 1kg 9/10; Baixo: Leite Integral 1L 9/10';
       const published = sns.requests.map((r) => {
         assert.equal(r.method, 'POST');
         assert.equal(r.url, '/');
@@ -173,10 +174,16 @@ for (const dialect of backends()) {
       assert.equal(first!.url, '/hooks/shopflow');
       const body = JSON.parse(second!.body) as {
         type: string;
+        language: string;
+        text: string;
         store: { code: string };
-        alerts: Array<{ id: number; product: { sku: string } }>;
+        alerts: Array<{ id: number; message: string; product: { sku: string } }>;
       };
       assert.equal(body.type, 'shopflow.alerts');
+      // the text for people in the language, each alert's recorded sentence as it is for machines
+      assert.equal(body.language, 'pt');
+      assert.match(body.text, /^3 alertas em K1 Pit Stop 1:/);
+      assert.match(body.alerts[0]!.message, /^Arroz Tipo 1 5kg \(ARROZ\) at store K1 is low: 4 on hand/);
       assert.equal(body.store.code, 'K1');
       assert.deepEqual(
         body.alerts.map((a) => a.product.sku),

@@ -187,7 +187,10 @@ for (const dialect of backends()) {
         .selectAll()
         .where('kind', '=', 'failed_file')
         .execute();
-      assert.ok(alerts.some((a) => a.message.includes('2026-02-21')));
+      const alert = alerts.find((a) => a.message.includes('2026-02-21'));
+      assert.ok(alert);
+      // the reason's code goes with it, for the alert's message in Portuguese
+      assert.equal((JSON.parse(String(alert.details)) as { reasonCode?: string }).reasonCode, 'too_many_rejected');
       await invariants();
     });
 

@@ -100,18 +100,19 @@ async function deliverMessage(ctx: AppContext, messageKey: string, attempt: numb
     pending.map((r) => Number(r.alert_id)),
   );
   try {
+    const lang = ctx.config.alerts.language;
     if (channel === 'email') {
       await sendEmail(ctx.config, {
         to: recipient,
-        subject: emailSubject(alerts),
-        text: emailText(alerts),
-        html: emailHtml(alerts),
+        subject: emailSubject(alerts, lang),
+        text: emailText(alerts, lang),
+        html: emailHtml(alerts, lang),
         messageId: `<${messageKey}@shopflow>`,
       });
     } else if (channel === 'sms') {
-      await sendSms(ctx.config, recipient, smsText(alerts));
+      await sendSms(ctx.config, recipient, smsText(alerts, lang));
     } else {
-      await postWebhook(ctx.config, recipient, webhookBody(alerts, messageKey, nowIso()), messageKey);
+      await postWebhook(ctx.config, recipient, webhookBody(alerts, messageKey, nowIso(), lang), messageKey);
     }
   } catch (e) {
     const permanent = e instanceof DeliveryError && e.permanent;

@@ -702,7 +702,13 @@ export async function markFailed(
       storeId: storeId ?? null,
       severity: 'warning',
       message: `Sales file ${file.object_key} failed: ${reason}`,
-      details: { fileId: file.id, key: file.object_key, reason },
+      details: {
+        fileId: file.id,
+        key: file.object_key,
+        reason,
+        // for saying the reason in the alert's language
+        ...(typeof why === 'object' ? { reasonCode: why.code, reasonParams: why.params } : {}),
+      },
       openKey: `failed_file:${file.id}`,
     });
     return finish(trx, file.id, 'failed', started, {
