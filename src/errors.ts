@@ -70,7 +70,7 @@ export const reasonProblem = (where: string, code: ReasonCode, params: ReasonPar
 export class ShopflowError extends Error {
   readonly kind: ErrorKind;
   readonly details: FieldProblem[];
-  /** the message as a code and values, when a file's reader is told it in their language (src/domain/reasons.ts) */
+  /** the message as a code and values, for saying it in the caller's language (src/domain/reasons.ts) */
   readonly reason?: Reason;
   constructor(
     kind: ErrorKind,

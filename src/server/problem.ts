@@ -85,7 +85,7 @@ export interface ProblemOutcome {
   problem: Omit<Problem, 'instance' | 'requestId'>;
   /** the error is the server's fault: log it whole */
   internal: boolean;
-  /** the language its sentences were said in, when not English */
+  /** the language its sentences were said in (English unless some had a reason to say otherwise) */
   said?: Lang;
 }
 
