@@ -1,7 +1,7 @@
 // What an alert message says, per channel: an e-mail (text and HTML), an SMS (short), a webhook (JSON). One message
 // lists every alert of the digest, each with its product and figures, so the reader can act without logging in.
 import type { AlertKind } from '../db/schema.ts';
-import { type Lang, sayReason } from '../domain/reasons.ts';
+import { type Lang, sayReason, units } from '../domain/reasons.ts';
 
 export interface MessageAlert {
   id: number;
@@ -47,9 +47,6 @@ const ORDER_STATUS_PT: Record<string, string> = {
 
 export const kindLabel = (k: AlertKind, lang: Lang = 'en') => KIND_LABEL[lang][k] ?? k;
 
-/** a quantity as the language writes it */
-const figure = (n: unknown, lang: Lang) => (lang === 'pt' ? String(n).replace('.', ',') : String(n));
-
 /**
  * What an alert says, in the language. The record keeps its English sentence; the Portuguese one is made again from
  * the alert's kind, product, store and figures (an alert of a kind without them keeps its English sentence).
@@ -60,10 +57,10 @@ export function alertMessage(a: MessageAlert, lang: Lang): string {
   const product = a.product ? `${a.product.name} (${a.product.sku})` : '';
   const store = a.store?.code ?? '';
   if (a.kind === 'low_stock' && a.product && d.onHand !== undefined && d.reorderPoint !== undefined) {
-    return `${product} na loja ${store} está baixo: ${figure(d.onHand, lang)} em estoque, ponto de reposição ${figure(d.reorderPoint, lang)}`;
+    return `${product} na loja ${store} está baixo: ${units(d.onHand, lang)} em estoque, ponto de reposição ${units(d.reorderPoint, lang)}`;
   }
   if (a.kind === 'negative_stock' && a.product && d.onHand !== undefined) {
-    return `${product} na loja ${store} está abaixo de zero (${figure(d.onHand, lang)}): é preciso uma contagem`;
+    return `${product} na loja ${store} está abaixo de zero (${units(d.onHand, lang)}): é preciso uma contagem`;
   }
   if (a.kind === 'missing_file' && a.store && d.businessDate && d.dueBy) {
     return `A loja ${store} (${a.store.name}) não enviou o arquivo de vendas de ${d.businessDate}, esperado até ${d.dueBy} (${d.timezone ?? ''})`;
@@ -161,7 +158,7 @@ export function smsText(alerts: MessageAlert[], lang: Lang = 'en'): string {
       const d = a.details as { onHand?: number; reorderPoint?: number } | null;
       const figures =
         d?.onHand !== undefined
-          ? ` ${figure(d.onHand, lang)}${d.reorderPoint !== undefined ? `/${figure(d.reorderPoint, lang)}` : ''}`
+          ? ` ${units(d.onHand, lang)}${d.reorderPoint !== undefined ? `/${units(d.reorderPoint, lang)}` : ''}`
           : '';
       const label = a.kind === 'low_stock' ? (pt ? 'Baixo' : 'Low') : pt ? 'Abaixo de 0' : 'Below 0';
       return `${label}: ${a.product.name}${figures}`;

@@ -1,7 +1,7 @@
-// Why a sales file's line, or the file itself, was refused: a code and its values, said in the language of whoever
-// reads it. The stores' clerks read Portuguese, the chain's office and its tools English. The English text is what
-// the file record, the CLI and the bucket's errors.csv carry; a Portuguese reader is told the same from the code
-// and values kept beside it.
+// Why something a person sent was refused — a sales file's line or the file itself, a line of a count, a goods
+// receipt or a transfer: a code and its values, said in the language of whoever reads it. The stores' clerks read
+// Portuguese, the chain's office and its tools English. The English text is what the file record, the CLI and the
+// bucket's errors.csv carry; a Portuguese reader is told the same from the code and values kept beside it.
 
 export type Lang = 'en' | 'pt';
 export type ReasonParams = Record<string, string | number>;
@@ -21,7 +21,7 @@ export type NumberProblem = 'empty' | 'not_number' | 'decimals' | 'too_large';
 export type BarcodeProblem = 'digits' | 'length' | 'check_digit';
 
 /** a quantity in units or kg as a language writes it: 2.5 / 2,5 */
-const units = (n: unknown, lang: Lang) => (lang === 'pt' ? String(n).replace('.', ',') : String(n));
+export const units = (n: unknown, lang: Lang) => (lang === 'pt' ? String(n).replace('.', ',') : String(n));
 
 /** cents as a decimal amount in a language's form: 1234.50 / 1234,50 */
 function amount(cents: number, lang: Lang): string {
