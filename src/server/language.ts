@@ -1,5 +1,6 @@
-// The language an API answer's human sentences are said in (a refused line's reason, a failed file's): the first
-// of Portuguese and English an Accept-Language header prefers, English when it names neither.
+// The language an API answer's human sentences are said in (a file's or line's reason, a refusal that has a reason
+// code, a schema's complaints): the first of Portuguese and English an Accept-Language header prefers, English when
+// it names neither.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Lang } from '../domain/reasons.ts';
 

@@ -75,7 +75,7 @@ const sendJson = (method, path, body) =>
 const postJson = (path, body) => sendJson('POST', path, body);
 
 async function api(path, init = {}) {
-  // the server says a refused line's or file's reason in the page's language
+  // the server says its refusals and a file's or line's reasons in the page's language
   const headers = { accept: 'application/json', 'accept-language': LOCALE[lang], ...(init.headers ?? {}) };
   if (init.method && init.method !== 'GET') headers['x-csrf-token'] = csrf;
   const res = await fetch(`${API}${path}`, { credentials: 'same-origin', ...init, headers });
