@@ -195,7 +195,16 @@ for (const dialect of backends()) {
       assert.equal(locked.status, 429);
       const wait = Number(locked.headers.get('retry-after'));
       assert.ok(wait > 0 && wait <= 60, `Retry-After ${wait}: the first lock lasts a minute`);
-      assert.equal(((await locked.json()) as { type: string }).type, 'urn:shopflow:problem:rate_limited');
+      const refusal = (await locked.json()) as { type: string; detail: string };
+      assert.equal(refusal.type, 'urn:shopflow:problem:rate_limited');
+      assert.equal(refusal.detail, `too many failed logins: try again in ${wait} s`);
+      // the page of a Brazilian clerk asks in Portuguese
+      const pt = await loginRequest(username, password, { 'accept-language': 'pt-BR' });
+      assert.equal(pt.status, 429);
+      assert.match(
+        ((await pt.json()) as { detail: string }).detail,
+        /^tentativas de entrar erradas demais: tente de novo em \d+ s$/,
+      );
       const row = await userRow(username);
       assert.equal(row.failed_logins, 5);
       assert.ok(row.locked_until && row.locked_until > new Date().toISOString());

@@ -244,6 +244,16 @@ const REASONS = {
       : `store ${p.store} does not have enough to send: ${items.join('; ')}`;
   },
 
+  // logging in
+  logins_throttled: (p, lang) =>
+    lang === 'pt'
+      ? `tentativas de entrar erradas demais: tente de novo em ${p.seconds} s`
+      : `too many failed logins: try again in ${p.seconds} s`,
+  attempts_throttled: (p, lang) =>
+    lang === 'pt'
+      ? `tentativas erradas demais: tente de novo em ${p.seconds} s`
+      : `too many failed attempts: try again in ${p.seconds} s`,
+
   same_content: (p, lang) =>
     lang === 'pt'
       ? `mesmo conteúdo do arquivo ${p.file}, já carregado para ${p.store} ${p.date}`

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { audit } from '../../db/audit.ts';
 import { inTransaction } from '../../db/tx.ts';
-import { invalid, ShopflowError } from '../../errors.ts';
+import { invalid, reasonError, ShopflowError } from '../../errors.ts';
 import { login } from '../../users/login.ts';
 import { verifyPassword } from '../../users/passwords.ts';
 import { deleteSession } from '../../users/sessions.ts';
@@ -116,7 +116,7 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
         );
         if (outcome.reason === 'throttled') {
           reply.header('retry-after', String(outcome.retryAfter));
-          throw new ShopflowError('rate_limited', `too many failed logins: try again in ${outcome.retryAfter} s`);
+          throw reasonError('rate_limited', 'logins_throttled', { seconds: outcome.retryAfter });
         }
         throw new ShopflowError('unauthenticated', 'wrong username or password');
       }
@@ -205,7 +205,7 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
       const wait = throttle.ipBlocked(request.ip);
       if (wait > 0) {
         reply.header('retry-after', String(wait));
-        throw new ShopflowError('rate_limited', `too many failed attempts: try again in ${wait} s`);
+        throw reasonError('rate_limited', 'attempts_throttled', { seconds: wait });
       }
       const row = await db()
         .db.selectFrom('users')
