@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import { chunks } from '../db/chunks.ts';
 import type { Tx } from '../db/tx.ts';
 import { nowIso } from '../db/tx.ts';
+import { describe } from '../domain/reasons.ts';
 import { stockState } from '../domain/stock-policy.ts';
 import { draftRestockMany } from '../restock/draft.ts';
 import { type NewAlert, raiseAlerts } from './raise.ts';
@@ -112,7 +113,11 @@ export async function evaluateStock(
           storeId,
           productId: r.product_id,
           severity: 'warning',
-          message: `${name} (${sku}) at store ${code} is low: ${r.on_hand_milli / 1000} on hand, reorder point ${r.reorder_point_milli! / 1000}`,
+          message: describe(
+            'stock_low',
+            { name, sku, store: code, onHand: r.on_hand_milli / 1000, reorderPoint: r.reorder_point_milli! / 1000 },
+            'en',
+          ),
           details: {
             onHand: r.on_hand_milli / 1000,
             reorderPoint: r.reorder_point_milli! / 1000,
@@ -125,7 +130,7 @@ export async function evaluateStock(
           storeId,
           productId: r.product_id,
           severity: 'warning',
-          message: `${name} (${sku}) at store ${code} is below zero (${r.on_hand_milli / 1000}): a stock count is due`,
+          message: describe('stock_negative', { name, sku, store: code, onHand: r.on_hand_milli / 1000 }, 'en'),
           details: { onHand: r.on_hand_milli / 1000 },
           openKey: key,
         };

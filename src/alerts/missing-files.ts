@@ -5,6 +5,7 @@
 import type { Database } from '../db/connect.ts';
 import { inTransaction, nowIso } from '../db/tx.ts';
 import { addDays, todayIn } from '../domain/dates.ts';
+import { describe } from '../domain/reasons.ts';
 import { raiseAlert } from './raise.ts';
 
 export interface MissingFileResult {
@@ -89,7 +90,11 @@ export async function checkMissingFiles(
           kind: 'missing_file',
           storeId: s.id,
           severity: 'warning',
-          message: `Store ${s.code} (${s.name}) has not sent its sales file for ${d.date}, due by ${d.dueBy} (${s.timezone})`,
+          message: describe(
+            'file_missing',
+            { store: s.code, storeName: s.name, date: d.date, dueBy: d.dueBy, timezone: s.timezone },
+            'en',
+          ),
           details: { store: s.code, businessDate: d.date, dueBy: d.dueBy, timezone: s.timezone },
           openKey: `missing_file:${s.id}:${d.date}`,
         });

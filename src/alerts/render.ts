@@ -1,7 +1,7 @@
 // What an alert message says, per channel: an e-mail (text and HTML), an SMS (short), a webhook (JSON). One message
 // lists every alert of the digest, each with its product and figures, so the reader can act without logging in.
 import type { AlertKind } from '../db/schema.ts';
-import { type Lang, sayReason, units } from '../domain/reasons.ts';
+import { describe, type Lang, type ReasonParams, sayReason, units } from '../domain/reasons.ts';
 
 export interface MessageAlert {
   id: number;
@@ -48,33 +48,28 @@ const ORDER_STATUS_PT: Record<string, string> = {
 export const kindLabel = (k: AlertKind, lang: Lang = 'en') => KIND_LABEL[lang][k] ?? k;
 
 /**
- * What an alert says, in the language. The record keeps its English sentence; the Portuguese one is made again from
+ * What an alert says, in the language. The record keeps its English sentence; another language's is made again from
  * the alert's kind, product, store and figures (an alert of a kind without them keeps its English sentence).
  */
 export function alertMessage(a: MessageAlert, lang: Lang): string {
   if (lang === 'en') return a.message;
-  const d = (a.details ?? {}) as Record<string, unknown>;
-  const product = a.product ? `${a.product.name} (${a.product.sku})` : '';
+  const d = (a.details ?? {}) as Record<string, string | number | undefined>;
   const store = a.store?.code ?? '';
   if (a.kind === 'low_stock' && a.product && d.onHand !== undefined && d.reorderPoint !== undefined) {
-    return `${product} na loja ${store} está baixo: ${units(d.onHand, lang)} em estoque, ponto de reposição ${units(d.reorderPoint, lang)}`;
+    const { onHand, reorderPoint } = d;
+    return describe('stock_low', { ...a.product, store, onHand, reorderPoint }, lang);
   }
   if (a.kind === 'negative_stock' && a.product && d.onHand !== undefined) {
-    return `${product} na loja ${store} está abaixo de zero (${units(d.onHand, lang)}): é preciso uma contagem`;
+    return describe('stock_negative', { ...a.product, store, onHand: d.onHand }, lang);
   }
   if (a.kind === 'missing_file' && a.store && d.businessDate && d.dueBy) {
-    return `A loja ${store} (${a.store.name}) não enviou o arquivo de vendas de ${d.businessDate}, esperado até ${d.dueBy} (${d.timezone ?? ''})`;
+    const { businessDate: date, dueBy, timezone = '' } = d;
+    return describe('file_missing', { store, storeName: a.store.name, date, dueBy, timezone }, lang);
   }
   if (a.kind === 'failed_file' && typeof d.key === 'string' && typeof d.reason === 'string') {
-    const reason = sayReason(
-      {
-        text: d.reason,
-        code: typeof d.reasonCode === 'string' ? d.reasonCode : null,
-        params: d.reasonParams === undefined ? null : JSON.stringify(d.reasonParams),
-      },
-      lang,
-    );
-    return `O arquivo de vendas ${d.key} falhou: ${reason}`;
+    const params = (a.details as { reasonParams?: ReasonParams }).reasonParams;
+    const reason = sayReason({ text: d.reason, code: d.reasonCode, params }, lang);
+    return describe('file_failed', { key: d.key, reason }, lang);
   }
   return a.message;
 }

@@ -1,5 +1,6 @@
 // Why something a person sent was refused — a sales file's line or the file itself, a line of a count, a goods
-// receipt or a transfer: a code and its values, said in the language of whoever reads it. The stores' clerks read
+// receipt or a transfer — and what an alert tells a store's manager: a code and its values, said in the language of
+// whoever reads it. The stores' clerks read
 // Portuguese, the chain's office and its tools English. The English text is what the file record, the CLI and the
 // bucket's errors.csv carry; a Portuguese reader is told the same from the code and values kept beside it.
 
@@ -254,6 +255,23 @@ const REASONS = {
       ? `tentativas erradas demais: tente de novo em ${p.seconds} s`
       : `too many failed attempts: try again in ${p.seconds} s`,
 
+  // what an alert says (src/alerts): the record keeps the English sentence, a message says it in its language
+  stock_low: (p, lang) =>
+    lang === 'pt'
+      ? `${p.name} (${p.sku}) na loja ${p.store} está baixo: ${units(p.onHand, lang)} em estoque, ponto de reposição ${units(p.reorderPoint, lang)}`
+      : `${p.name} (${p.sku}) at store ${p.store} is low: ${p.onHand} on hand, reorder point ${p.reorderPoint}`,
+  stock_negative: (p, lang) =>
+    lang === 'pt'
+      ? `${p.name} (${p.sku}) na loja ${p.store} está abaixo de zero (${units(p.onHand, lang)}): é preciso uma contagem`
+      : `${p.name} (${p.sku}) at store ${p.store} is below zero (${p.onHand}): a stock count is due`,
+  file_missing: (p, lang) =>
+    lang === 'pt'
+      ? `A loja ${p.store} (${p.storeName}) não enviou o arquivo de vendas de ${p.date}, esperado até ${p.dueBy} (${p.timezone})`
+      : `Store ${p.store} (${p.storeName}) has not sent its sales file for ${p.date}, due by ${p.dueBy} (${p.timezone})`,
+  /** `reason` already said in the language */
+  file_failed: (p, lang) =>
+    lang === 'pt' ? `O arquivo de vendas ${p.key} falhou: ${p.reason}` : `Sales file ${p.key} failed: ${p.reason}`,
+
   same_content: (p, lang) =>
     lang === 'pt'
       ? `mesmo conteúdo do arquivo ${p.file}, já carregado para ${p.store} ${p.date}`
@@ -279,14 +297,18 @@ export function describe(code: ReasonCode, params: ReasonParams, lang: Lang): st
 }
 
 /**
- * A stored reason in a language: from its code and values when it has them, else the stored English text (a record
- * written before reasons had codes, or a reason that has none).
+ * A stored reason in a language: from its code and values (a database's JSON text, or an alert's details' object)
+ * when it has them, else the stored English text (a record written before reasons had codes, or one that has none).
  */
-export function sayReason(stored: { text: string; code: string | null; params: string | null }, lang: Lang): string {
-  if (lang === 'en' || !stored.code || !isReasonCode(stored.code)) return stored.text;
+export function sayReason(
+  stored: { text: string; code: unknown; params: ReasonParams | string | null | undefined },
+  lang: Lang,
+): string {
+  const { text, code, params } = stored;
+  if (lang === 'en' || typeof code !== 'string' || !isReasonCode(code)) return text;
   try {
-    return describe(stored.code, stored.params ? (JSON.parse(stored.params) as ReasonParams) : {}, lang);
+    return describe(code, typeof params === 'string' ? (JSON.parse(params) as ReasonParams) : (params ?? {}), lang);
   } catch {
-    return stored.text;
+    return text;
   }
 }

@@ -126,7 +126,7 @@ export async function loadSalesFile(ctx: AppContext, input: LoadInput): Promise<
             .executeTakeFirstOrThrow();
           return outcomeOf(done);
         }
-        const storeDay = { file: current?.file_id ?? 0, store: key.storeCode, date: key.businessDate };
+        const otherFile = (file: number) => ({ file, store: key.storeCode, date: key.businessDate });
         if (current && current.checksum === facts.checksum) {
           const same = await trx
             .selectFrom('ingest_files')
@@ -138,7 +138,7 @@ export async function loadSalesFile(ctx: AppContext, input: LoadInput): Promise<
             rowsLoaded: 0,
             rowsRejected: 0,
             related: current.file_id,
-            reason: { code: 'same_content', params: storeDay },
+            reason: { code: 'same_content', params: otherFile(current.file_id) },
           });
         }
         if (current && current.upload_order > input.uploadOrder) {
@@ -147,7 +147,7 @@ export async function loadSalesFile(ctx: AppContext, input: LoadInput): Promise<
             rowsLoaded: 0,
             rowsRejected: 0,
             related: current.file_id,
-            reason: { code: 'newer_file', params: storeDay },
+            reason: { code: 'newer_file', params: otherFile(current.file_id) },
           });
         }
         const reversed = current
@@ -648,8 +648,7 @@ async function finish(
     warnings?: string | null;
   },
 ): Promise<IngestOutcome> {
-  const coded = typeof r.reason === 'object' ? r.reason : undefined;
-  const reason = typeof r.reason === 'object' ? describe(r.reason.code, r.reason.params, 'en') : r.reason;
+  const reason = r.reason === undefined ? undefined : spelled(r.reason);
   await trx
     .updateTable('ingest_files')
     .set({
@@ -658,9 +657,9 @@ async function finish(
       rows_loaded: r.rowsLoaded,
       rows_rejected: r.rowsRejected,
       related_file_id: r.related ?? null,
-      reason: reason ?? null,
-      reason_code: coded?.code ?? null,
-      reason_params: coded ? JSON.stringify(coded.params) : null,
+      reason: reason?.text ?? null,
+      reason_code: reason?.code ?? null,
+      reason_params: reason?.params ? JSON.stringify(reason.params) : null,
       warnings: r.warnings ?? null,
       finished_at: nowIso(),
       duration_ms: Date.now() - started,
@@ -673,8 +672,15 @@ async function finish(
     rowsTotal: r.rowsTotal,
     rowsLoaded: r.rowsLoaded,
     rowsRejected: r.rowsRejected,
-    ...(reason && status !== 'loaded' && status !== 'replaced' ? { reason } : {}),
+    ...(reason && status !== 'loaded' && status !== 'replaced' ? { reason: reason.text } : {}),
   };
+}
+
+/** A reason as records keep it: its English text, with its code and values when it has them. */
+function spelled(why: string | Reason): { text: string; code: ReasonCode | null; params: ReasonParams | null } {
+  return typeof why === 'string'
+    ? { text: why, code: null, params: null }
+    : { text: describe(why.code, why.params, 'en'), code: why.code, params: why.params };
 }
 
 export async function markFailed(
@@ -685,7 +691,7 @@ export async function markFailed(
   sample: RejectedRow[],
   started = Date.now(),
 ): Promise<IngestOutcome> {
-  const reason = typeof why === 'object' ? describe(why.code, why.params, 'en') : why;
+  const reason = spelled(why);
   return inTransaction(ctx.database, async (trx) => {
     const storeId = file.store_code
       ? (await trx.selectFrom('stores').select('id').where('code', '=', file.store_code).executeTakeFirst())?.id
@@ -701,13 +707,13 @@ export async function markFailed(
       kind: 'failed_file',
       storeId: storeId ?? null,
       severity: 'warning',
-      message: `Sales file ${file.object_key} failed: ${reason}`,
+      message: describe('file_failed', { key: file.object_key, reason: reason.text }, 'en'),
       details: {
         fileId: file.id,
         key: file.object_key,
-        reason,
+        reason: reason.text,
         // for saying the reason in the alert's language
-        ...(typeof why === 'object' ? { reasonCode: why.code, reasonParams: why.params } : {}),
+        ...(reason.code ? { reasonCode: reason.code, reasonParams: reason.params } : {}),
       },
       openKey: `failed_file:${file.id}`,
     });
