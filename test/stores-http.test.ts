@@ -3,11 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createStores, createTokenHeaders, createUserAndLogin } from './support/auth.ts';
+import { dayIn } from './support/dates.ts';
 import { backends } from './support/db.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
-
-const dayIn = (timeZone: string, at: Date) =>
-  new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
 
 for (const dialect of backends()) {
   describe(`the stores a caller sees, on ${dialect}`, () => {

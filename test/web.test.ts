@@ -14,6 +14,7 @@ import { productsCsv, salesCsv, storesCsv } from '../src/demo/write.ts';
 import { importProducts, importStock, importStores } from '../src/masterdata/import.ts';
 import { createUser, getUser } from '../src/users/users.ts';
 import { login } from './support/auth.ts';
+import { dayIn, yesterdayIn } from './support/dates.ts';
 import { assertBothLanguages, submitLogin } from './support/page.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { onHandMilli } from './support/stock.ts';
@@ -104,10 +105,7 @@ describe('the employees page in a browser', () => {
       .select('timezone')
       .where('code', '=', 'S001')
       .executeTakeFirstOrThrow();
-    const storeToday = new Intl.DateTimeFormat('en-CA', { timeZone: timezone }).format(new Date());
-    const yesterday = new Date(`${storeToday}T00:00:00Z`);
-    yesterday.setUTCDate(yesterday.getUTCDate() - 1);
-    assert.equal(await page.inputValue('#upload-form input[name=date]'), yesterday.toISOString().slice(0, 10));
+    assert.equal(await page.inputValue('#upload-form input[name=date]'), yesterdayIn(timezone));
   });
 
   it("sends a day's file, follows its ingest and shows the rejected line as text", async () => {
@@ -372,15 +370,9 @@ describe('the employees page in a browser', () => {
     // the second store lies in a time zone whose day is not the first one's now (UTC+14 or UTC-12, whichever
     // differs at this hour): each form's dates must follow the store it is set to
     const { db } = t.app.ctx.database;
-    const dayIn = (timeZone: string) => new Intl.DateTimeFormat('en-CA', { timeZone }).format(new Date());
     const first = await db.selectFrom('stores').select('timezone').where('code', '=', 'S001').executeTakeFirstOrThrow();
     const zone = ['Pacific/Kiritimati', 'Etc/GMT+12'].find((z) => dayIn(z) !== dayIn(first.timezone))!;
     await db.updateTable('stores').set({ timezone: zone }).where('code', '=', 'S002').execute();
-    const yesterdayIn = (timeZone: string) => {
-      const d = new Date(`${dayIn(timeZone)}T00:00:00Z`);
-      d.setUTCDate(d.getUTCDate() - 1);
-      return d.toISOString().slice(0, 10);
-    };
     await page.click('#logout');
     await submitLogin(page, 'regional', password);
     await page.locator('#transfer').waitFor();
