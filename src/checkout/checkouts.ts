@@ -27,6 +27,7 @@ import { findStore, findStoreCached, type StoreInfo } from '../inventory/catalog
 import { applyMovements } from '../inventory/ledger.ts';
 import { keyOf, type LockedBalance, lockBalances } from '../inventory/locks.ts';
 import { addDayAggregate, addReceiptToRollups } from '../sales/rollup.ts';
+import { BatchThread } from './batch-thread.ts';
 import { GroupCommitter, type Outcome } from './group-commit.ts';
 import {
   checkKey,
@@ -123,7 +124,7 @@ async function writeBatchShares(trx: Tx, written: WrittenSale[]): Promise<void> 
 }
 
 /** A purchase as its batch receives it: its key, and what each line scanned (the catalogue is read by the batch). */
-interface CheckoutJob {
+export interface CheckoutJob {
   store: StoreInfo;
   request: CheckoutRequest;
   actor: string;
@@ -156,7 +157,11 @@ interface WrittenSale extends Sale {
  * purchase is answered with its 409 and writes nothing; a repeated Idempotency-Key within the batch gets the first
  * one's answer.
  */
-async function registerBatch(trx: Tx, dialect: Dialect, jobs: CheckoutJob[]): Promise<Outcome<IdempotentResponse>[]> {
+export async function registerBatch(
+  trx: Tx,
+  dialect: Dialect,
+  jobs: CheckoutJob[],
+): Promise<Outcome<IdempotentResponse>[]> {
   const outcomes: Outcome<IdempotentResponse>[] = new Array(jobs.length);
   const answer = (i: number, f: () => IdempotentResponse) => {
     try {
@@ -371,8 +376,9 @@ async function writeSales(
 const committers = new WeakMap<Database, Map<number, GroupCommitter<CheckoutJob, IdempotentResponse>>>();
 
 /**
- * SQLite has one writer, so one committer serves every store. On MySQL each store gets its own: a store's
- * checkouts all write its roll-up rows, so they queue on those anyway, while different stores commit in parallel.
+ * SQLite has one writer, so one committer serves every store, and a SQLite file's batches are written by a worker
+ * thread (batch-thread.ts). On MySQL each store gets its own: a store's checkouts all write its roll-up rows, so
+ * they queue on those anyway, while different stores commit in parallel.
  */
 function committerOf(database: Database, storeId: number): GroupCommitter<CheckoutJob, IdempotentResponse> {
   const key = database.dialect === 'sqlite' ? 0 : storeId;
@@ -384,7 +390,13 @@ function committerOf(database: Database, storeId: number): GroupCommitter<Checko
   let c = byStore.get(key);
   if (!c) {
     const { dialect } = database;
-    c = new GroupCommitter(database, (trx, jobs: CheckoutJob[]) => registerBatch(trx, dialect, jobs));
+    const thread =
+      dialect === 'sqlite' && database.url !== 'sqlite::memory:'
+        ? new BatchThread<CheckoutJob, IdempotentResponse>(database)
+        : undefined;
+    c = new GroupCommitter(database, (trx, jobs: CheckoutJob[]) => registerBatch(trx, dialect, jobs), {
+      commit: thread && ((jobs) => thread.commit(jobs)),
+    });
     byStore.set(key, c);
   }
   return c;

@@ -19,6 +19,10 @@ export interface Database {
   /** the mysql2 pool (MySQL only): the bulk loader takes a raw connection from it (src/db/mysql-session.ts) */
   mysqlPool?: Pool;
   url: string;
+  /** how it was opened: a second connection to the same database (a worker thread's) opens it the same way */
+  options: ConnectOptions;
+  /** runs `fn` when the database is closed, before its connection (a worker thread holding one of its own) */
+  onClose(fn: () => Promise<void>): void;
   close(): Promise<void>;
 }
 
@@ -77,7 +81,20 @@ function preparedOnce(raw: SqliteHandle): SqliteHandle {
   };
 }
 
+function closeHooks() {
+  const hooks: Array<() => Promise<void>> = [];
+  return {
+    add: (fn: () => Promise<void>) => {
+      hooks.push(fn);
+    },
+    run: async () => {
+      for (const fn of hooks.splice(0)) await fn();
+    },
+  };
+}
+
 export async function connect(url: string, opts: ConnectOptions = {}): Promise<Database> {
+  const closing = closeHooks();
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -96,7 +113,10 @@ export async function connect(url: string, opts: ConnectOptions = {}): Promise<D
       dialect: 'sqlite',
       sqlite,
       url,
+      options: opts,
+      onClose: closing.add,
       close: async () => {
+        await closing.run();
         await checkpointer?.stop();
         await db.destroy();
       },
@@ -123,7 +143,10 @@ export async function connect(url: string, opts: ConnectOptions = {}): Promise<D
       dialect: 'mysql',
       mysqlPool: pool,
       url,
+      options: opts,
+      onClose: closing.add,
       close: async () => {
+        await closing.run();
         await db.destroy();
       },
     };
