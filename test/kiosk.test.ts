@@ -273,6 +273,12 @@ describe('the self-checkout terminal page in a browser', () => {
   it('speaks Portuguese on a Brazilian terminal, lets a customer switch to English, and greets the next in Portuguese', async () => {
     const pt = await browser.newPage({ locale: 'pt-BR' });
     pt.on('pageerror', (e) => problems.push(e.message));
+    // the language each purchase was sent in: the server says its refusals in it
+    const sentIn: string[] = [];
+    pt.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().endsWith('/api/v1/checkouts'))
+        sentIn.push(r.headers()['accept-language'] ?? '');
+    });
     try {
       await pt.goto(`${t.baseUrl}/kiosk`);
       await pt.locator('#pair-form').waitFor();
@@ -310,6 +316,7 @@ describe('the self-checkout terminal page in a browser', () => {
       await pt.locator('#basket tbody tr').first().waitFor();
       await pt.click('#pay button[data-method=voucher]');
       await pt.locator('#receipt').waitFor();
+      assert.deepEqual(sentIn, ['pt-BR', 'en-GB'], 'each purchase asks for the language on the screen');
       assert.equal(await pt.textContent('#receipt h2'), 'Thank you!');
       assert.equal(await pt.textContent('#receipt-method'), 'Meal voucher');
       await pt.click('#language');

@@ -45,7 +45,12 @@ let pending = null;
 let weighing = null;
 
 async function api(path, init = {}) {
-  const headers = { accept: 'application/json', authorization: `Bearer ${terminal?.token ?? ''}` };
+  // the server says what it refuses (a request it cannot read, say) in the language on the screen
+  const headers = {
+    accept: 'application/json',
+    'accept-language': LOCALE[lang],
+    authorization: `Bearer ${terminal?.token ?? ''}`,
+  };
   if (init.body) headers['content-type'] = 'application/json';
   const res = await fetch(`${API}${path}`, { credentials: 'omit', ...init, headers: { ...headers, ...init.headers } });
   const isJson = (res.headers.get('content-type') ?? '').includes('json');
