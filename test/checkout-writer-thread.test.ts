@@ -3,12 +3,17 @@
 //     server's thread (its event loop keeps turning), then is recorded once the lock is let go; had the batch run on
 //     the server's own connection, its BEGIN would have failed inside the open transaction;
 //   - a refusal made by the worker reaches the caller as the same error: kind, field problems, reason code;
-//   - errors cross between threads with the fields the callers read.
+//   - errors cross between threads with the fields the callers read;
+//   - a writer that cannot open its connection answers its batches 503, and the next batch starts another.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fromWire, toWire } from '../src/checkout/batch-thread.ts';
+import { BatchThread, fromWire, toWire } from '../src/checkout/batch-thread.ts';
 import { registerCheckout } from '../src/checkout/checkouts.ts';
+import type { Database } from '../src/db/connect.ts';
 import { ShopflowError } from '../src/errors.ts';
 import { ledgerMismatches } from '../src/inventory/ledger.ts';
 import { receiveGoods } from '../src/inventory/operations.ts';
@@ -42,6 +47,32 @@ describe('errors between threads', () => {
     assert.equal(back.code, 'SQLITE_CONSTRAINT_UNIQUE');
     assert.equal(back.errno, 2067);
     assert.equal(fromWire(toWire('plain text')).message, 'plain text');
+  });
+});
+
+describe('a writer thread that cannot work', () => {
+  it('answers its batches 503 and starts again with the next one', async () => {
+    const closing: Array<() => Promise<void>> = [];
+    // a database the worker cannot open: its folder would be where a file is
+    const dir = mkdtempSync(join(tmpdir(), 'shopflow-writer-'));
+    writeFileSync(join(dir, 'not-a-folder'), '');
+    const database = {
+      url: `sqlite:${join(dir, 'not-a-folder', 'shop.db')}`,
+      options: {},
+      onClose: (fn: () => Promise<void>) => closing.push(fn),
+    } as unknown as Database;
+    const thread = new BatchThread<number, number>(database);
+    for (const attempt of [1, 2]) {
+      await assert.rejects(thread.commit([attempt]), (e: unknown) => {
+        assert.ok(e instanceof ShopflowError, String(e));
+        assert.equal(e.status, 503);
+        assert.match(e.message, /checkout writer failed .*not-a-folder/);
+        return true;
+      });
+    }
+    assert.equal(closing.length, 1, 'the thread stops with its database');
+    for (const fn of closing) await fn();
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

@@ -56,6 +56,8 @@ export function outcomesToWire<R>(outcomes: Outcome<R>[]): WireOutcome<R>[] {
 }
 
 interface Waiting<R> {
+  /** the worker the batch was sent to: only its failure fails the batch */
+  worker: Worker;
   resolve: (r: BatchResult<R>) => void;
   reject: (e: unknown) => void;
 }
@@ -80,7 +82,7 @@ export class BatchThread<J, R> {
     const worker = this.#worker ?? this.#start();
     const id = this.#next++;
     return new Promise((resolve, reject) => {
-      this.#waiting.set(id, { resolve, reject });
+      this.#waiting.set(id, { worker, resolve, reject });
       worker.ref();
       worker.postMessage({ id, jobs });
     });
@@ -98,7 +100,7 @@ export class BatchThread<J, R> {
       const w = this.#waiting.get(reply.id);
       if (!w) return;
       this.#waiting.delete(reply.id);
-      if (this.#waiting.size === 0) worker.unref();
+      if (![...this.#waiting.values()].some((x) => x.worker === worker)) worker.unref();
       if ('error' in reply) w.reject(fromWire(reply.error));
       else {
         w.resolve({
@@ -109,10 +111,16 @@ export class BatchThread<J, R> {
     });
     const fail = (error: unknown) => {
       if (this.#worker === worker) this.#worker = undefined;
-      for (const w of this.#waiting.values()) w.reject(error);
-      this.#waiting.clear();
+      for (const [id, w] of this.#waiting) {
+        if (w.worker !== worker) continue;
+        this.#waiting.delete(id);
+        w.reject(error);
+      }
     };
-    worker.on('error', fail);
+    // a worker that cannot open its connection, or throws outside a batch: the caller may try again
+    worker.on('error', (e) =>
+      fail(new ShopflowError('unavailable', `the checkout writer failed (${e.message}); try again`, [], { cause: e })),
+    );
     worker.on('exit', (code) =>
       fail(new ShopflowError('unavailable', `the checkout writer stopped (exit code ${code}); try again`)),
     );
