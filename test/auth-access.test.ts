@@ -195,6 +195,40 @@ for (const dialect of backends()) {
           .status,
         400,
       );
+      // the same refusals to an admin whose page speaks Portuguese, and in English to one whose page does not
+      const problem = async (res: Response) =>
+        [res.status, res.headers.get('content-language'), await res.json()] as [
+          number,
+          string | null,
+          { detail: string; errors: Array<{ where: string; problem: string }> },
+        ];
+      const pt = { ...admin.headers(), 'accept-language': 'pt-BR,pt;q=0.9' };
+      const [dupStatus, dupLang, dup] = await problem(
+        await send('POST', '/users', pt, { username: 'carla.souza', role: 'clerk', stores: [f.stores.A] }),
+      );
+      assert.deepEqual([dupStatus, dupLang], [409, 'pt-BR']);
+      assert.equal(dup.detail, 'o usuário carla.souza já existe');
+      assert.deepEqual(dup.errors, [{ where: 'username', problem: 'já em uso' }]);
+      const [, , noStore] = await problem(
+        await send('POST', '/users', pt, { username: 'nostore', role: 'manager', stores: [] }),
+      );
+      assert.equal(noStore.detail, 'um gerente precisa de ao menos uma loja');
+      const [, , unknown] = await problem(
+        await send('POST', '/users', pt, { username: 'badstore', role: 'clerk', stores: ['NOPE9', 'NOPE8'] }),
+      );
+      assert.equal(unknown.detail, 'lojas desconhecidas: NOPE9, NOPE8');
+      assert.deepEqual(unknown.errors, [{ where: 'stores', problem: 'não há loja NOPE9, NOPE8' }]);
+      const [, enLang, unknownEn] = await problem(
+        await send('POST', '/users', admin.headers(), { username: 'badstore', role: 'clerk', stores: ['NOPE9'] }),
+      );
+      assert.equal(enLang, null);
+      assert.equal(unknownEn.detail, 'unknown store: NOPE9');
+      const [tokenStatus, , token] = await problem(
+        await send('POST', '/tokens', pt, { store: 'NOPE9', purpose: 'kiosk', label: 'k' }),
+      );
+      assert.deepEqual([tokenStatus, token.detail], [404, 'a loja NOPE9 não existe']);
+      const [goneStatus, , gone] = await problem(await send('DELETE', '/tokens/999999', pt));
+      assert.deepEqual([goneStatus, gone.detail], [404, 'o token 999999 não existe']);
 
       const moved = await send('PATCH', '/users/carla.souza', admin.headers(), {
         role: 'manager',

@@ -255,6 +255,62 @@ const REASONS = {
       ? `tentativas erradas demais: tente de novo em ${p.seconds} s`
       : `too many failed attempts: try again in ${p.seconds} s`,
 
+  // people and tokens (src/users): a sentence, and the field problems beside it
+  username_invalid: (p, lang) =>
+    lang === 'pt' ? `"${p.username}" não é um nome de usuário válido` : `"${p.username}" is not a valid username`,
+  username_shape: fixed(
+    '2–64 characters: letters, digits, . _ @ -, starting with a letter or digit',
+    '2 a 64 caracteres: letras, algarismos, . _ @ -, começando por letra ou algarismo',
+  ),
+  role_unknown: (p, lang) => (lang === 'pt' ? `"${p.role}" não é um papel` : `"${p.role}" is not a role`),
+  purpose_unknown: (p, lang) =>
+    lang === 'pt' ? `"${p.purpose}" não é uma finalidade de token` : `"${p.purpose}" is not a token purpose`,
+  one_of: (p, lang) => (lang === 'pt' ? `deve ser um de ${p.choices}` : `must be one of ${p.choices}`),
+  email_invalid: fixed('the e-mail address is not valid', 'o endereço de e-mail não é válido'),
+  not_an_email: fixed('is not an e-mail address', 'não é um endereço de e-mail'),
+  phone_invalid: fixed('the phone number is not valid', 'o número de telefone não é válido'),
+  phone_shape: fixed(
+    'digits, spaces, ( ) - and an optional leading +',
+    'algarismos, espaços, ( ) - e um + opcional no início',
+  ),
+  display_name_long: fixed('the display name is too long', 'o nome de exibição é longo demais'),
+  label_long: fixed('the label is too long', 'o rótulo é longo demais'),
+  at_most_chars: (p, lang) => (lang === 'pt' ? `no máximo ${p.max} caracteres` : `at most ${p.max} characters`),
+  role_needs_store: (p, lang) =>
+    lang === 'pt'
+      ? `um ${p.role === 'manager' ? 'gerente' : 'atendente'} precisa de ao menos uma loja`
+      : `a ${p.role} needs at least one store`,
+  name_a_store: fixed('must name at least one store', 'deve indicar ao menos uma loja'),
+  stores_unknown: (p, lang) =>
+    lang === 'pt'
+      ? `loja${p.count === 1 ? '' : 's'} desconhecida${p.count === 1 ? '' : 's'}: ${p.codes}`
+      : `unknown store${p.count === 1 ? '' : 's'}: ${p.codes}`,
+  no_store: (p, lang) => (lang === 'pt' ? `não há loja ${p.codes}` : `no store ${p.codes}`),
+  store_missing: (p, lang) => (lang === 'pt' ? `a loja ${p.store} não existe` : `store ${p.store} does not exist`),
+  token_needs_store: fixed('a token needs a store', 'um token precisa de uma loja'),
+  required: fixed('is required', 'é obrigatório'),
+  token_unknown: (p, lang) => (lang === 'pt' ? `o token ${p.id} não existe` : `token ${p.id} does not exist`),
+  user_unknown: (p, lang) =>
+    lang === 'pt' ? `o usuário ${p.username} não existe` : `user ${p.username} does not exist`,
+  user_exists: (p, lang) => (lang === 'pt' ? `o usuário ${p.username} já existe` : `user ${p.username} already exists`),
+  taken: fixed('taken', 'já em uso'),
+  last_admin: (p, lang) =>
+    lang === 'pt'
+      ? `${p.username} é o último administrador ativo: crie outro administrador antes`
+      : `${p.username} is the last enabled admin: create another admin first`,
+  password_short: (p, lang) =>
+    lang === 'pt'
+      ? `a senha é curta demais: ao menos ${p.min} caracteres`
+      : `the password is too short: at least ${p.min} characters`,
+  password_long: (p, lang) =>
+    lang === 'pt'
+      ? `a senha é longa demais: no máximo ${p.max} caracteres`
+      : `the password is too long: at most ${p.max} characters`,
+  at_least_chars: (p, lang) =>
+    lang === 'pt' ? `deve ter ao menos ${p.min} caracteres` : `must have at least ${p.min} characters`,
+  at_most_chars_have: (p, lang) =>
+    lang === 'pt' ? `deve ter no máximo ${p.max} caracteres` : `must have at most ${p.max} characters`,
+
   // what an alert says (src/alerts): the record keeps the English sentence, a message says it in its language
   stock_low: (p, lang) =>
     lang === 'pt'

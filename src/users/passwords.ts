@@ -2,7 +2,7 @@
 // carries its own parameters, so raising them later only affects new hashes; old ones still verify.
 import { randomBytes, randomInt } from 'node:crypto';
 import { type Algorithm, hash, parseOptions, verify } from '@node-rs/argon2';
-import { invalid } from '../errors.ts';
+import { reasonError, reasonProblem } from '../errors.ts';
 
 // `Algorithm` is a const enum in the package's types, which isolatedModules cannot inline: 2 is Argon2id.
 const ARGON2ID = 2 as Algorithm;
@@ -21,14 +21,12 @@ export const PASSWORD_MAX_LENGTH = 256;
 export function checkPasswordPolicy(password: string, where = 'password'): void {
   const length = [...password].length;
   if (length < PASSWORD_MIN_LENGTH) {
-    throw invalid(`the password is too short: at least ${PASSWORD_MIN_LENGTH} characters`, [
-      { where, problem: `must have at least ${PASSWORD_MIN_LENGTH} characters` },
-    ]);
+    const min = PASSWORD_MIN_LENGTH;
+    throw reasonError('invalid_input', 'password_short', { min }, [reasonProblem(where, 'at_least_chars', { min })]);
   }
   if (length > PASSWORD_MAX_LENGTH) {
-    throw invalid(`the password is too long: at most ${PASSWORD_MAX_LENGTH} characters`, [
-      { where, problem: `must have at most ${PASSWORD_MAX_LENGTH} characters` },
-    ]);
+    const max = PASSWORD_MAX_LENGTH;
+    throw reasonError('invalid_input', 'password_long', { max }, [reasonProblem(where, 'at_most_chars_have', { max })]);
   }
 }
 

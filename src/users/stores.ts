@@ -1,6 +1,6 @@
 // Store codes as people type them ↔ store ids as the access rules use them.
 import type { Tx } from '../db/tx.ts';
-import { invalid } from '../errors.ts';
+import { reasonError, reasonProblem } from '../errors.ts';
 
 export async function storeIdsForCodes(trx: Tx, codes: string[], where = 'stores'): Promise<number[]> {
   const unique = [...new Set(codes.map((c) => c.trim()).filter(Boolean))];
@@ -8,8 +8,9 @@ export async function storeIdsForCodes(trx: Tx, codes: string[], where = 'stores
   const rows = await trx.selectFrom('stores').select(['id', 'code']).where('code', 'in', unique).execute();
   const missing = unique.filter((c) => !rows.some((r) => r.code === c));
   if (missing.length) {
-    throw invalid(`unknown store${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`, [
-      { where, problem: `no store ${missing.join(', ')}` },
+    const codes = missing.join(', ');
+    throw reasonError('invalid_input', 'stores_unknown', { count: missing.length, codes }, [
+      reasonProblem(where, 'no_store', { codes }),
     ]);
   }
   return rows.map((r) => Number(r.id)).sort((a, b) => a - b);

@@ -5,7 +5,7 @@
 import { audit } from '../db/audit.ts';
 import type { Database } from '../db/connect.ts';
 import { inTransaction, nowIso } from '../db/tx.ts';
-import { invalid, notFound } from '../errors.ts';
+import { reasonError, reasonProblem } from '../errors.ts';
 import { randomSecret } from './passwords.ts';
 import { sha256 } from './sessions.ts';
 import { storeIdsForCodes } from './stores.ts';
@@ -40,8 +40,8 @@ export interface ActiveToken {
 
 function checkPurpose(purpose: string): TokenPurpose {
   if (!(TOKEN_PURPOSES as readonly string[]).includes(purpose)) {
-    throw invalid(`"${purpose}" is not a token purpose`, [
-      { where: 'purpose', problem: `must be one of ${TOKEN_PURPOSES.join(', ')}` },
+    throw reasonError('invalid_input', 'purpose_unknown', { purpose }, [
+      reasonProblem('purpose', 'one_of', { choices: TOKEN_PURPOSES.join(', ') }),
     ]);
   }
   return purpose as TokenPurpose;
@@ -82,12 +82,14 @@ export async function createToken(
 ): Promise<CreatedToken> {
   const purpose = checkPurpose(input.purpose);
   if (input.label && input.label.length > 200) {
-    throw invalid('the label is too long', [{ where: 'label', problem: 'at most 200 characters' }]);
+    throw reasonError('invalid_input', 'label_long', {}, [reasonProblem('label', 'at_most_chars', { max: 200 })]);
   }
   const token = `${TOKEN_PREFIX}${randomSecret(32)}`;
   const id = await inTransaction(database, async (trx) => {
     const [storeId] = await storeIdsForCodes(trx, [input.store], 'store');
-    if (storeId === undefined) throw invalid('a token needs a store', [{ where: 'store', problem: 'is required' }]);
+    if (storeId === undefined) {
+      throw reasonError('invalid_input', 'token_needs_store', {}, [reasonProblem('store', 'required')]);
+    }
     const inserted = await trx
       .insertInto('api_tokens')
       .values({
@@ -134,7 +136,7 @@ export async function revokeToken(
       .where('id', '=', id)
       .executeTakeFirst();
     if (!row || (opts.storeIds && !opts.storeIds.includes(Number(row.store_id)))) {
-      throw notFound(`token ${id} does not exist`);
+      throw reasonError('not_found', 'token_unknown', { id });
     }
     if (row.revoked_at) return;
     await trx.updateTable('api_tokens').set({ revoked_at: nowIso() }).where('id', '=', id).execute();

@@ -5,7 +5,7 @@ import { audit } from '../db/audit.ts';
 import type { Database } from '../db/connect.ts';
 import type { Role } from '../db/schema.ts';
 import { inTransaction, isUniqueViolation, nowIso, type Tx } from '../db/tx.ts';
-import { conflict, invalid, notFound } from '../errors.ts';
+import { reasonError, reasonProblem } from '../errors.ts';
 import { checkPasswordPolicy, generatePassword, type HashCost, hashPassword } from './passwords.ts';
 import { storeIdsForCodes } from './stores.ts';
 
@@ -59,31 +59,31 @@ export function normalizeUsername(username: string): string {
 function checkUsername(username: string): string {
   const u = normalizeUsername(username);
   if (!USERNAME.test(u)) {
-    throw invalid(`"${username}" is not a valid username`, [
-      { where: 'username', problem: '2–64 characters: letters, digits, . _ @ -, starting with a letter or digit' },
-    ]);
+    throw reasonError('invalid_input', 'username_invalid', { username }, [reasonProblem('username', 'username_shape')]);
   }
   return u;
 }
 
 function checkRole(role: string): Role {
   if (!(ROLES as readonly string[]).includes(role)) {
-    throw invalid(`"${role}" is not a role`, [{ where: 'role', problem: `must be one of ${ROLES.join(', ')}` }]);
+    throw reasonError('invalid_input', 'role_unknown', { role }, [
+      reasonProblem('role', 'one_of', { choices: ROLES.join(', ') }),
+    ]);
   }
   return role as Role;
 }
 
 function checkContact(changes: { email?: string | null; phone?: string | null; displayName?: string | null }): void {
   if (changes.email && (changes.email.length > 254 || !/^[^\s@]+@[^\s@]+$/.test(changes.email))) {
-    throw invalid('the e-mail address is not valid', [{ where: 'email', problem: 'is not an e-mail address' }]);
+    throw reasonError('invalid_input', 'email_invalid', {}, [reasonProblem('email', 'not_an_email')]);
   }
   if (changes.phone && !/^\+?[0-9 ()-]{6,32}$/.test(changes.phone)) {
-    throw invalid('the phone number is not valid', [
-      { where: 'phone', problem: 'digits, spaces, ( ) - and an optional leading +' },
-    ]);
+    throw reasonError('invalid_input', 'phone_invalid', {}, [reasonProblem('phone', 'phone_shape')]);
   }
   if (changes.displayName && changes.displayName.length > 200) {
-    throw invalid('the display name is too long', [{ where: 'displayName', problem: 'at most 200 characters' }]);
+    throw reasonError('invalid_input', 'display_name_long', {}, [
+      reasonProblem('displayName', 'at_most_chars', { max: 200 }),
+    ]);
   }
 }
 
@@ -91,7 +91,7 @@ async function storeIdsFor(trx: Tx, role: Role, codes: string[]): Promise<number
   if (role === 'admin') return [];
   const ids = await storeIdsForCodes(trx, codes);
   if (ids.length === 0) {
-    throw invalid(`a ${role} needs at least one store`, [{ where: 'stores', problem: 'must name at least one store' }]);
+    throw reasonError('invalid_input', 'role_needs_store', { role }, [reasonProblem('stores', 'name_a_store')]);
   }
   return ids;
 }
@@ -158,7 +158,7 @@ async function loadUser(trx: Tx, username: string): Promise<UserView> {
     .select(USER_COLUMNS)
     .where('username', '=', normalizeUsername(username))
     .executeTakeFirst();
-  if (!row) throw notFound(`user ${username} does not exist`);
+  if (!row) throw reasonError('not_found', 'user_unknown', { username });
   const stores = await storesOf(trx, [Number(row.id)]);
   return view(row, stores.get(Number(row.id)) ?? []);
 }
@@ -212,7 +212,7 @@ export async function createUser(
     });
   } catch (e) {
     if (isUniqueViolation(e))
-      throw conflict(`user ${username} already exists`, [{ where: 'username', problem: 'taken' }]);
+      throw reasonError('conflict', 'user_exists', { username }, [reasonProblem('username', 'taken')]);
     throw e;
   }
 }
@@ -261,7 +261,7 @@ export async function updateUser(
     const losingAdmin =
       before.role === 'admin' && !before.disabled && (newRole !== 'admin' || changes.disabled === true);
     if (losingAdmin && (await enabledAdminsOtherThan(trx, before.id)) === 0) {
-      throw conflict(`${before.username} is the last enabled admin: create another admin first`);
+      throw reasonError('conflict', 'last_admin', { username: before.username });
     }
     const now = nowIso();
     await trx

@@ -11,7 +11,7 @@
 // prefix (health, metrics, docs, OpenAPI, static files) are public and never touch the session store.
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { audit } from '../../db/audit.ts';
-import { ShopflowError } from '../../errors.ts';
+import { reasonError, ShopflowError } from '../../errors.ts';
 import { LoginThrottle } from '../../users/login.ts';
 import { csrfMatches, findSession } from '../../users/sessions.ts';
 import { findToken } from '../../users/tokens.ts';
@@ -138,7 +138,7 @@ export function registerAuth(app: FastifyInstance, opts: { apiPrefix: string; se
       ]);
     }
     const id = await storeId(value);
-    if (id === undefined) throw new ShopflowError('not_found', `store ${value} does not exist`);
+    if (id === undefined) throw reasonError('not_found', 'store_missing', { store: value });
     if (!canSeeStore(request.principal, id)) {
       await deny(request, 'store', `you do not have access to store ${value}`, id);
     }
