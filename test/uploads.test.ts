@@ -149,6 +149,10 @@ for (const dialect of backends()) {
         { ...token, 'content-type': 'text/csv' },
       );
       assert.equal(streamed.status, 413);
+      // refused before the body was read through: the connection is not reused for the client's next request,
+      // which would otherwise wait behind the rest of this body
+      assert.equal(streamed.headers.get('connection'), 'close');
+      assert.equal(declared.headers.get('connection'), 'close');
       assert.deepEqual(await objectsUnder(t, `incoming/S001/${date}/`), []);
       const records = await t.app.ctx.database.db
         .selectFrom('ingest_files')

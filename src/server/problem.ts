@@ -192,6 +192,10 @@ export function registerProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const outcome = toProblem(error, preferredLang(request.headers['accept-language']));
     if (outcome.said === 'pt') reply.header('content-language', 'pt-BR');
+    // Refused before its body was read to the end (an upload over the limit, or one that is not text): the rest of
+    // the body may still be on its way, and a client that sent the next request on the same connection would find
+    // it unanswered. Closing the connection after the answer keeps a client's next request on a fresh one.
+    if (!request.raw.complete) reply.header('connection', 'close');
     if (outcome.internal) {
       request.log.error({ err: error }, 'request failed');
     } else {
