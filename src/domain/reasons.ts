@@ -255,6 +255,12 @@ const REASONS = {
       ? `tentativas erradas demais: tente de novo em ${p.seconds} s`
       : `too many failed attempts: try again in ${p.seconds} s`,
 
+  // what is wrong with a field (src/users, and the request schema's complaints in src/server/problem.ts)
+  required: fixed('is required', 'é obrigatório'),
+  not_allowed: fixed('is not allowed', 'não é permitido'),
+  is_invalid: fixed('is invalid', 'é inválido'),
+  one_of: (p, lang) => (lang === 'pt' ? `deve ser um destes: ${p.choices}` : `must be one of ${p.choices}`),
+
   // people and tokens (src/users): a sentence, and the field problems beside it
   username_invalid: (p, lang) =>
     lang === 'pt' ? `"${p.username}" não é um nome de usuário válido` : `"${p.username}" is not a valid username`,
@@ -265,7 +271,6 @@ const REASONS = {
   role_unknown: (p, lang) => (lang === 'pt' ? `"${p.role}" não é um papel` : `"${p.role}" is not a role`),
   purpose_unknown: (p, lang) =>
     lang === 'pt' ? `"${p.purpose}" não é uma finalidade de token` : `"${p.purpose}" is not a token purpose`,
-  one_of: (p, lang) => (lang === 'pt' ? `deve ser um de ${p.choices}` : `must be one of ${p.choices}`),
   email_invalid: fixed('the e-mail address is not valid', 'o endereço de e-mail não é válido'),
   not_an_email: fixed('is not an e-mail address', 'não é um endereço de e-mail'),
   phone_invalid: fixed('the phone number is not valid', 'o número de telefone não é válido'),
@@ -288,7 +293,6 @@ const REASONS = {
   no_store: (p, lang) => (lang === 'pt' ? `não há loja ${p.codes}` : `no store ${p.codes}`),
   store_missing: (p, lang) => (lang === 'pt' ? `a loja ${p.store} não existe` : `store ${p.store} does not exist`),
   token_needs_store: fixed('a token needs a store', 'um token precisa de uma loja'),
-  required: fixed('is required', 'é obrigatório'),
   token_unknown: (p, lang) => (lang === 'pt' ? `o token ${p.id} não existe` : `token ${p.id} does not exist`),
   user_unknown: (p, lang) =>
     lang === 'pt' ? `o usuário ${p.username} não existe` : `user ${p.username} does not exist`,

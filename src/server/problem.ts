@@ -159,19 +159,18 @@ function fieldProblem(
   v: { instancePath: string; keyword: string; params: Record<string, unknown>; message?: string },
   lang: Lang,
 ): FieldProblem {
-  const pt = lang === 'pt';
   let where = `${context ?? 'request'}${v.instancePath}`;
-  let problem = v.message ?? (pt ? 'é inválido' : 'is invalid');
+  let problem = v.message ?? describe('is_invalid', {}, lang);
   // the field is named in `where`: these say what is wrong with it, not its name again
   if (v.keyword === 'required' && typeof v.params.missingProperty === 'string') {
     where += `/${v.params.missingProperty}`;
-    problem = pt ? 'é obrigatório' : 'is required';
+    problem = describe('required', {}, lang);
   } else if (v.keyword === 'additionalProperties' && typeof v.params.additionalProperty === 'string') {
     where += `/${v.params.additionalProperty}`;
-    problem = pt ? 'não é permitido' : 'is not allowed';
+    problem = describe('not_allowed', {}, lang);
   } else if (v.keyword === 'enum' && Array.isArray(v.params.allowedValues)) {
-    const values = v.params.allowedValues.map((x) => JSON.stringify(x)).join(', ');
-    problem = pt ? `deve ser um destes: ${values}` : `must be one of ${values}`;
+    const choices = v.params.allowedValues.map((x) => JSON.stringify(x)).join(', ');
+    problem = describe('one_of', { choices }, lang);
   }
   return { where, problem };
 }
